@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# LdFleet developer entry point.
+#   ./dev.sh up     build, then run the whole fleet locally (Azurite + cloud app + relay + 2 simulated hosts)
+#   ./dev.sh test   build and run every test (each test assembly starts and stops its own Azurite)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+configuration="${LDFLEET_CONFIGURATION:-Release}"
+api_port="${LDFLEET_PORT:-5080}"
+state_dir="$root/.fleet"
+
+log() { printf '\033[1m[ldfleet]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[ldfleet] %s\033[0m\n' "$*" >&2; exit 1; }
+
+ensure_tools() {
+  command -v dotnet >/dev/null || die "The .NET 10 SDK is required (dotnet not found on PATH)."
+  if ! command -v npm >/dev/null; then
+    log "npm not found; installing Node.js from the distribution's packages"
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+    else
+      die "Node.js 20+ with npm is required; install it (e.g. sudo apt-get install nodejs npm)."
+    fi
+  fi
+  if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing Azurite (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build() {
+  log "building ($configuration)"
+  dotnet build LdFleet.slnx -c "$configuration" -nologo -clp:ErrorsOnly
+}
+
+cmd_test() {
+  ensure_tools
+  build
+  log "running tests"
+  local out status
+  out="$(mktemp)"
+  set +e
+  dotnet test LdFleet.slnx -c "$configuration" --no-build -nologo "$@" 2>&1 | tee "$out"
+  status=${PIPESTATUS[0]}
+  set -e
+  # One closing line for the whole run, summed over the test assemblies' own summaries.
+  awk '
+    /(Passed|Failed)! +- +Failed:/ {
+      for (i = 1; i <= NF; i++) {
+        if ($i == "Failed:")  { f += $(i+1) + 0 }
+        if ($i == "Passed:")  { p += $(i+1) + 0 }
+        if ($i == "Skipped:") { s += $(i+1) + 0 }
+      }
+    }
+    END { printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }
+  ' "$out"
+  rm -f "$out"
+  return "$status"
+}
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  if [ "${#pids[@]}" -gt 0 ]; then
+    log "stopping"
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+cmd_up() {
+  ensure_tools
+  build
+  mkdir -p "$state_dir/azurite" "$state_dir/logs"
+  for port in 10000 10001 10002 "$api_port"; do
+    port_free "$port" || die "Port $port on 127.0.0.1 is in use; stop what uses it (or set LDFLEET_PORT for the API)."
+  done
+
+  trap stop_all INT TERM EXIT
+  local connection="UseDevelopmentStorage=true"
+  local simulator="$root/tools/ldconsole-sim/bin/$configuration/net10.0/ldconsole"
+
+  log "starting Azurite (data in .fleet/azurite)"
+  node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --disableProductStyleUrl \
+    --location "$state_dir/azurite" --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
+    >"$state_dir/logs/azurite.log" 2>&1 &
+  pids+=($!)
+
+  for host in host-1 host-2; do
+    if [ ! -f "$state_dir/hosts/$host/sim/settings.json" ]; then
+      mkdir -p "$state_dir/hosts/$host"
+      LDSIM_HOME="$state_dir/hosts/$host" "$simulator" sim:init --count 4 --profile LD9 --boot-delay-ms 5000 >/dev/null
+      log "created simulated LDPlayer host $host with 4 emulators"
+    fi
+  done
+
+  log "starting the cloud app on http://127.0.0.1:$api_port"
+  ASPNETCORE_URLS="http://127.0.0.1:$api_port" ASPNETCORE_ENVIRONMENT=Development \
+    Storage__ConnectionString="$connection" \
+    dotnet "functions/bin/$configuration/net10.0/LdFleet.Functions.dll" > >(sed -u 's/^/[cloud] /') 2>&1 &
+  pids+=($!)
+
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$api_port/health/live" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fs "http://127.0.0.1:$api_port/health/live" >/dev/null || die "The cloud app did not come up; see the [cloud] lines above."
+
+  log "starting the relay for site 'lab' (hosts host-1, host-2)"
+  DOTNET_ENVIRONMENT=Development Relay__SiteId=lab Transport__ConnectionString="$connection" \
+    Relay__Hosts__0__Id=host-1 Relay__Hosts__0__LdConsolePath="$simulator" Relay__Hosts__0__Environment__LDSIM_HOME="$state_dir/hosts/host-1" \
+    Relay__Hosts__1__Id=host-2 Relay__Hosts__1__LdConsolePath="$simulator" Relay__Hosts__1__Environment__LDSIM_HOME="$state_dir/hosts/host-2" \
+    dotnet "relay-agent/bin/$configuration/net10.0/LdFleet.Relay.dll" > >(sed -u 's/^/[relay] /') 2>&1 &
+  pids+=($!)
+
+  cat >&2 <<MSG
+
+  LdFleet is running.  API: http://127.0.0.1:$api_port
+  Try:
+    curl -si -X POST http://127.0.0.1:$api_port/api/sites/lab/hosts/host-1/emulators/0/launch
+    curl -s  http://127.0.0.1:$api_port/api/operations/<id from the Location header>
+  Emulator state as LDPlayer reports it:
+    LDSIM_HOME=.fleet/hosts/host-1 $simulator list2
+  Press Ctrl+C to stop everything.
+
+MSG
+  wait -n "${pids[@]}" || true
+  log "a component exited; shutting the rest down"
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  *) echo "usage: ./dev.sh up | test [dotnet test options]" >&2; exit 2 ;;
+esac

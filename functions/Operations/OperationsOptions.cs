@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+using LdFleet.Protocol.Commands;
+
+namespace LdFleet.Functions.Operations;
+
+/// <summary>Deadlines for operations.</summary>
+internal sealed class OperationsOptions
+{
+    public const string SectionName = "Operations";
+
+    /// <summary>How long a command may wait for its relay before it is no longer executed (site offline).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Operations:DeliveryTimeout must be between 1 second and 7 days.")]
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long ldconsole may take for a launch (it returns at once; boot is waited for separately).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Operations:LaunchExecutionTimeout must be between 1 second and 1 hour.")]
+    public TimeSpan LaunchExecutionTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long ldconsole may take for a quit.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Operations:QuitExecutionTimeout must be between 1 second and 1 hour.")]
+    public TimeSpan QuitExecutionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ExecutionTimeoutFor(string action) => action switch
+    {
+        EmulatorActions.Launch => LaunchExecutionTimeout,
+        EmulatorActions.Quit => QuitExecutionTimeout,
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown action."),
+    };
+}

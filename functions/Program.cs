@@ -1,0 +1,18 @@
+using LdFleet.Functions.Api;
+using LdFleet.Functions.Operations;
+using LdFleet.Functions.RelayResults;
+using LdFleet.Functions.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddFleetStorage();
+builder.AddOperations();
+builder.AddRelayResults();
+builder.AddFleetApi();
+
+var app = builder.Build();
+
+app.UseFleetApi();
+app.MapOperationsApi();
+
+app.Run();

@@ -1,0 +1,81 @@
+using LdFleet.Functions.Operations;
+using LdFleet.Protocol.Commands;
+
+namespace LdFleet.Functions.RelayResults;
+
+/// <summary>How a report was handled.</summary>
+internal enum ReportDisposition
+{
+    Applied,
+    Duplicate,
+    UnknownOperation,
+    Invalid,
+}
+
+/// <summary>
+/// Applies what relays report. Shared by the self-hosted listener and (later) the Functions trigger, so both
+/// paths have the same semantics. Idempotent: a redelivered report changes nothing.
+/// </summary>
+internal sealed partial class RelayReportHandler
+{
+    private readonly OperationStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RelayReportHandler> _logger;
+
+    public RelayReportHandler(OperationStore store, TimeProvider time, ILogger<RelayReportHandler> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task<ReportDisposition> HandleAsync(BinaryData body, CancellationToken cancellationToken)
+    {
+        var report = ProtocolJson.TryDeserialize<RelayReport>(body, out var error);
+        if (report is null)
+        {
+            LogInvalid(_logger, error ?? "empty");
+            return ReportDisposition.Invalid;
+        }
+
+        return report switch
+        {
+            CommandResult result => await ApplyResultAsync(result, cancellationToken),
+            _ => ReportDisposition.Invalid,
+        };
+    }
+
+    private async Task<ReportDisposition> ApplyResultAsync(CommandResult result, CancellationToken cancellationToken)
+    {
+        // A relay may only answer for commands sent to its own site; the row tells which site that was.
+        var (outcome, operation) = await _store.ApplyAsync(
+            result.OperationId,
+            op => op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow())) : null,
+            cancellationToken);
+
+        switch (outcome)
+        {
+            case ApplyOutcome.Applied:
+                LogApplied(_logger, result.OperationId, result.CommandId, operation!.Status);
+                return ReportDisposition.Applied;
+            case ApplyOutcome.NotFound:
+                LogUnknown(_logger, result.OperationId, result.CommandId);
+                return ReportDisposition.UnknownOperation;
+            default:
+                LogDuplicate(_logger, result.OperationId, result.CommandId);
+                return ReportDisposition.Duplicate;
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "{OperationId}: result of {CommandId} applied, now {Status}")]
+    private static partial void LogApplied(ILogger logger, string operationId, string commandId, OperationStatus status);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "{OperationId}: result of {CommandId} ignored (duplicate, stale or from another site)")]
+    private static partial void LogDuplicate(ILogger logger, string operationId, string commandId);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "{OperationId}: result of {CommandId} names no known operation")]
+    private static partial void LogUnknown(ILogger logger, string operationId, string commandId);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Relay report rejected: {Reason}")]
+    private static partial void LogInvalid(ILogger logger, string reason);
+}

@@ -1,0 +1,21 @@
+namespace LdFleet.Functions.RelayResults;
+
+internal static class RelayResultsServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddRelayResults(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RelayResultsOptions>()
+            .BindConfiguration(RelayResultsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.MinPollInterval <= o.MaxPollInterval, "RelayResults:MinPollInterval must not exceed RelayResults:MaxPollInterval.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RelayReportHandler>();
+
+        if (builder.Configuration.GetValue(RelayResultsOptions.SectionName + ":" + nameof(RelayResultsOptions.Enabled), true))
+        {
+            builder.Services.AddHostedService<RelayResultsListener>();
+        }
+
+        return builder;
+    }
+}

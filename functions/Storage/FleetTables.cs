@@ -1,0 +1,9 @@
+namespace LdFleet.Functions.Storage;
+
+/// <summary>The tables the cloud app owns.</summary>
+internal static class FleetTables
+{
+    public const string Operations = "operations";
+
+    public static IReadOnlyList<string> All { get; } = [Operations];
+}

@@ -1,0 +1,106 @@
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+
+namespace LdFleet.Protocol.Transport;
+
+/// <summary>
+/// Azure Storage Queues: the embedded local default (Azurite) and a low-cost transport in Azure.
+/// Visibility timeout is the lock, the pop receipt is the lock token, and "dead-letter" means the
+/// <c>-poison</c> queue the Functions queue trigger also uses.
+/// </summary>
+internal sealed class StorageQueueFactory : IMessageQueueFactory
+{
+    private readonly QueueServiceClient _service;
+
+    public StorageQueueFactory(QueueServiceClient service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _service = service;
+    }
+
+    public IMessageQueue Open(string name) => new StorageMessageQueue(_service.GetQueueClient(name), _service.GetQueueClient(name + "-poison"));
+}
+
+internal sealed class StorageMessageQueue : IMessageQueue
+{
+    // Storage Queues cap a visibility timeout at 7 days and a receive at 32 messages.
+    private const int MaxBatch = 32;
+    private static readonly TimeSpan MaxLock = TimeSpan.FromDays(7);
+    private static readonly TimeSpan MinReceiveLock = TimeSpan.FromSeconds(1);
+
+    private readonly QueueClient _queue;
+    private readonly QueueClient _poison;
+
+    public StorageMessageQueue(QueueClient queue, QueueClient poison)
+    {
+        _queue = queue;
+        _poison = poison;
+    }
+
+    public string Name => _queue.Name;
+
+    public async Task EnsureExistsAsync(CancellationToken cancellationToken)
+    {
+        await _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await _poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+    }
+
+    public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return _queue.SendMessageAsync(message.Body, visibilityTimeout: null, timeToLive: message.TimeToLive, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<InboundMessage>> ReceiveAsync(int maxMessages, TimeSpan lockDuration, CancellationToken cancellationToken)
+    {
+        var count = Math.Clamp(maxMessages, 1, MaxBatch);
+        // A receive must lock for at least a second (the service refuses 0).
+        var lockFor = lockDuration < MinReceiveLock ? MinReceiveLock : Clamp(lockDuration);
+        var response = await _queue.ReceiveMessagesAsync(count, lockFor, cancellationToken);
+        return response.Value
+            .Select(m => new InboundMessage(m.MessageId, m.Body, m.DequeueCount, m.InsertedOn, m.PopReceipt))
+            .ToArray();
+    }
+
+    public async Task CompleteAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            await _queue.DeleteMessageAsync(message.MessageId, message.LockToken, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Already gone: completing is idempotent.
+        }
+    }
+
+    public async Task AbandonAsync(InboundMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var receipt = await _queue.UpdateMessageAsync(message.MessageId, message.LockToken, visibilityTimeout: Clamp(delay), cancellationToken: cancellationToken);
+        message.LockToken = receipt.Value.PopReceipt;
+    }
+
+    public async Task DeadLetterAsync(InboundMessage message, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+
+        // The poison copy keeps the original body (so it can be replayed) and adds why it was set aside.
+        var envelope = new PoisonEnvelope(message.MessageId, reason, message.DeliveryCount, message.Body.ToString());
+        await _poison.SendMessageAsync(BinaryData.FromObjectAsJson(envelope, Commands.ProtocolJson.Options), cancellationToken: cancellationToken);
+        await CompleteAsync(message, cancellationToken);
+    }
+
+    public async Task RenewLockAsync(InboundMessage message, TimeSpan lockDuration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var receipt = await _queue.UpdateMessageAsync(message.MessageId, message.LockToken, visibilityTimeout: Clamp(lockDuration), cancellationToken: cancellationToken);
+        message.LockToken = receipt.Value.PopReceipt;
+    }
+
+    private static TimeSpan Clamp(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value > MaxLock ? MaxLock : value;
+
+    private sealed record PoisonEnvelope(string MessageId, string Reason, long DeliveryCount, string Body);
+}

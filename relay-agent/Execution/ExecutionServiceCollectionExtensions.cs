@@ -1,0 +1,13 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace LdFleet.Relay.Execution;
+
+internal static class ExecutionServiceCollectionExtensions
+{
+    public static HostApplicationBuilder AddCommandExecution(this HostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton<CommandExecutor>();
+        builder.Services.TryAddSingleton<ExecutedCommands>();
+        return builder;
+    }
+}

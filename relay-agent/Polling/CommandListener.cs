@@ -1,0 +1,259 @@
+using LdFleet.Protocol.Commands;
+using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Transport;
+using LdFleet.Relay.Execution;
+using LdFleet.Relay.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace LdFleet.Relay.Polling;
+
+/// <summary>
+/// Receives commands from the site's queue, hands them to the executor, sends the result and only then
+/// completes the message. It never runs ldconsole itself, so a stuck command cannot stop the loop.
+/// </summary>
+internal sealed partial class CommandListener : BackgroundService
+{
+    private readonly IMessageQueueFactory _queues;
+    private readonly CommandExecutor _executor;
+    private readonly ExecutedCommands _executed;
+    private readonly TimeProvider _time;
+    private readonly PollingOptions _options;
+    private readonly string _siteId;
+    private readonly ILogger<CommandListener> _logger;
+    private readonly SemaphoreSlim _slots;
+
+    public CommandListener(
+        IMessageQueueFactory queues,
+        CommandExecutor executor,
+        ExecutedCommands executed,
+        TimeProvider time,
+        IOptions<PollingOptions> options,
+        IOptions<RelayOptions> relay,
+        ILogger<CommandListener> logger)
+    {
+        _queues = queues;
+        _executor = executor;
+        _executed = executed;
+        _time = time;
+        _options = options.Value;
+        _siteId = relay.Value.SiteId;
+        _logger = logger;
+        _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
+    }
+
+    public override void Dispose()
+    {
+        _slots.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var commands = _queues.Open(QueueNames.Commands(_siteId));
+        var results = _queues.Open(QueueNames.Results);
+        var inFlight = new HashSet<Task>();
+        var idle = _options.MinPollInterval;
+        var failing = false;
+        LogListening(_logger, _siteId, commands.Name);
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (failing)
+                {
+                    await commands.EnsureExistsAsync(stoppingToken);
+                    await results.EnsureExistsAsync(stoppingToken);
+                }
+
+                // Receive only as many messages as there are free slots: a locked message waiting in memory
+                // is a message another relay instance could have run.
+                await _slots.WaitAsync(stoppingToken);
+                var free = 1;
+                while (free < _options.MaxConcurrency && _slots.Wait(0))
+                {
+                    free++;
+                }
+
+                IReadOnlyList<InboundMessage> messages;
+                try
+                {
+                    messages = await commands.ReceiveAsync(free, _options.LockDuration, stoppingToken);
+                }
+                catch
+                {
+                    _slots.Release(free);
+                    throw;
+                }
+
+                // Give back the slots no message took.
+                if (free > messages.Count)
+                {
+                    _slots.Release(free - messages.Count);
+                }
+
+                foreach (var message in messages)
+                {
+                    var task = ProcessAsync(commands, results, message, stoppingToken);
+                    inFlight.Add(task);
+                    _ = task.ContinueWith(_ => _slots.Release(), TaskScheduler.Default);
+                }
+
+                inFlight.RemoveWhere(t => t.IsCompleted);
+                if (failing)
+                {
+                    LogReconnected(_logger, commands.Name);
+                    failing = false;
+                }
+
+                idle = messages.Count > 0 ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollInterval.Ticks));
+                if (messages.Count > 0 && messages.Count == free)
+                {
+                    continue;
+                }
+
+                await Task.Delay(idle, _time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                if (!failing)
+                {
+                    LogReceiveFailed(_logger, ex, commands.Name);
+                }
+
+                failing = true;
+                await DelayQuietlyAsync(_options.MaxPollInterval, stoppingToken);
+            }
+        }
+
+        // In-flight commands see the cancellation and abandon their messages; wait so none is left half-settled.
+        await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task ProcessAsync(IMessageQueue commands, IMessageQueue results, InboundMessage message, CancellationToken stoppingToken)
+    {
+        var command = ProtocolJson.TryDeserialize<EmulatorCommand>(message.Body, out var error);
+        try
+        {
+            if (command is null)
+            {
+                LogInvalidCommand(_logger, message.MessageId, error ?? "empty");
+                await commands.DeadLetterAsync(message, error ?? "The message is not a command.", stoppingToken);
+                return;
+            }
+
+            if (!_executed.TryGet(command.CommandId, out var result))
+            {
+                using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
+                try
+                {
+                    result = await _executor.ExecuteAsync(command, stoppingToken);
+                }
+                finally
+                {
+                    await renewal.CancelAsync();
+                    await renewing;
+                }
+
+                _executed.Record(result);
+            }
+            else
+            {
+                LogDuplicate(_logger, command.CommandId);
+            }
+
+            await results.SendAsync(new OutboundMessage(ProtocolJson.Serialize<RelayReport>(result)), stoppingToken);
+            await commands.CompleteAsync(message, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down mid-command: release the message at once so the next relay start picks it up.
+            await AbandonQuietlyAsync(commands, message);
+        }
+        catch (Exception ex)
+        {
+            LogProcessFailed(_logger, ex, message.MessageId, message.DeliveryCount);
+            if (message.DeliveryCount >= _options.MaxDeliveryCount)
+            {
+                await commands.DeadLetterAsync(message, $"Failed {message.DeliveryCount} times: {ex.Message}", CancellationToken.None);
+            }
+            else
+            {
+                await AbandonQuietlyAsync(commands, message);
+            }
+        }
+    }
+
+    private async Task RenewUntilCancelledAsync(IMessageQueue queue, InboundMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.LockDuration / 2, _time, cancellationToken);
+                await queue.RenewLockAsync(message, _options.LockDuration, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Losing the lock means a possible redelivery, which the executed-command record absorbs.
+            LogRenewFailed(_logger, ex, message.MessageId);
+        }
+    }
+
+    private async Task AbandonQuietlyAsync(IMessageQueue queue, InboundMessage message)
+    {
+        try
+        {
+            await queue.AbandonAsync(message, TimeSpan.Zero, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The lock lapses on its own; the message comes back then.
+            LogAbandonFailed(_logger, ex, message.MessageId);
+        }
+    }
+
+    private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Relay for site {SiteId} listening on {Queue}")]
+    private static partial void LogListening(ILogger logger, string siteId, string queue);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Receiving from {Queue} failed; retrying until it works")]
+    private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Receiving from {Queue} works again")]
+    private static partial void LogReconnected(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Message {MessageId} is not a command ({Reason}); dead-lettered")]
+    private static partial void LogInvalidCommand(ILogger logger, string messageId, string reason);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{CommandId}: delivered again; answering from the record without running ldconsole")]
+    private static partial void LogDuplicate(ILogger logger, string commandId);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Error, Message = "Processing message {MessageId} failed (delivery {DeliveryCount})")]
+    private static partial void LogProcessFailed(ILogger logger, Exception exception, string messageId, long deliveryCount);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Renewing the lock of message {MessageId} failed")]
+    private static partial void LogRenewFailed(ILogger logger, Exception exception, string messageId);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Abandoning message {MessageId} failed")]
+    private static partial void LogAbandonFailed(ILogger logger, Exception exception, string messageId);
+}

@@ -1,0 +1,105 @@
+using System.Net.Http.Json;
+using LdFleet.Testing;
+
+namespace LdFleet.EndToEnd.Tests;
+
+/// <summary>
+/// The whole local fleet as real processes: Azurite, the cloud app on Kestrel, one relay for site "lab"
+/// driving two simulated LDPlayer hosts with four emulators each.
+/// </summary>
+public sealed class FleetFixture : IAsyncLifetime
+{
+    public const string SiteId = "lab";
+
+    private readonly List<SimulatedHost> _hosts = [];
+    private AzuriteServer? _azurite;
+    private ChildProcess? _cloud;
+    private ChildProcess? _relay;
+
+    public HttpClient Api { get; } = new();
+
+    public IReadOnlyList<SimulatedHost> Hosts => _hosts;
+
+    public string Diagnostics => $"{_cloud?.Tail()}\n{_relay?.Tail()}";
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await AzuriteServer.StartAsync();
+        _hosts.Add(await SimulatedHost.CreateAsync("host-1", 4));
+        _hosts.Add(await SimulatedHost.CreateAsync("host-2", 4));
+
+        var port = FreePort.Next();
+        Api.BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        _cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = Api.BaseAddress.ToString(),
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Storage__ConnectionString"] = _azurite.ConnectionString,
+        });
+        await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
+
+        var relayEnvironment = new Dictionary<string, string?>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Development",
+            ["Relay__SiteId"] = SiteId,
+            ["Transport__ConnectionString"] = _azurite.ConnectionString,
+        };
+        for (var i = 0; i < _hosts.Count; i++)
+        {
+            relayEnvironment[$"Relay__Hosts__{i}__Id"] = _hosts[i].Id;
+            relayEnvironment[$"Relay__Hosts__{i}__LdConsolePath"] = RepoPaths.Simulator;
+            relayEnvironment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = _hosts[i].Home;
+        }
+
+        _relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], relayEnvironment);
+        await _relay.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api.Dispose();
+        foreach (var process in new[] { _relay, _cloud })
+        {
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
+
+        _hosts.ForEach(h => h.Dispose());
+    }
+
+    /// <summary>Polls an operation until it reaches a terminal status.</summary>
+    public Task<OperationDto> WaitForTerminalAsync(Uri location) =>
+        Poll.UntilAsync(
+            async () => (await Api.GetFromJsonAsync<OperationDto>(location))!,
+            op => op.Status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled",
+            TimeSpan.FromSeconds(60),
+            "the operation to finish\n" + Diagnostics);
+
+    private async Task<bool> IsLiveAsync()
+    {
+        if (_cloud!.HasExited)
+        {
+            throw new InvalidOperationException("The cloud app exited during start-up.\n" + _cloud.Tail());
+        }
+
+        try
+        {
+            using var response = await Api.GetAsync(new Uri("/health/live", UriKind.Relative));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>The operation shape the API returns (only what the tests read).</summary>
+public sealed record OperationDto(string Id, string Action, string SiteId, string HostId, int Index, string Status, int? ExitCode, string? Output, string? ErrorCode, string? Error);

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace LdFleet.Testing;
+
+/// <summary>A simulated LDPlayer install (an ldconsole simulator data folder) for tests.</summary>
+public sealed class SimulatedHost : IDisposable
+{
+    private SimulatedHost(string id, string home)
+    {
+        Id = id;
+        Home = home;
+    }
+
+    public string Id { get; }
+
+    /// <summary>The simulator's data folder (its LDSIM_HOME).</summary>
+    public string Home { get; }
+
+    /// <summary>Creates a host with <paramref name="count"/> stopped emulators.</summary>
+    public static async Task<SimulatedHost> CreateAsync(string id, int count, string profile = "LD9", string encoding = "utf8", int bootDelayMs = 0)
+    {
+        var home = Directory.CreateTempSubdirectory($"ldfleet-sim-{id}-").FullName;
+        var host = new SimulatedHost(id, home);
+        var (exit, output) = await host.RunAsync("sim:init", "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--profile", profile, "--encoding", encoding, "--boot-delay-ms", bootDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"sim:init failed ({exit}): {output}");
+        }
+
+        return host;
+    }
+
+    /// <summary>Runs the simulator directly (not through the relay) and returns its exit code and UTF-8 output.</summary>
+    public async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
+    {
+        var info = new ProcessStartInfo(RepoPaths.Simulator)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["LDSIM_HOME"] = Home;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>The raw list2 lines, CRLF removed.</summary>
+    public async Task<IReadOnlyList<string>> List2Async()
+    {
+        var (_, output) = await RunAsync("list2");
+        return output.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>The journal of every ldconsole call this host received.</summary>
+    public string Journal()
+    {
+        var path = Path.Combine(Home, "sim", "journal.jsonl");
+        return File.Exists(path) ? File.ReadAllText(path, Encoding.UTF8) : "";
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Home, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A straggling simulator may still hold a file; the temp folder is cleaned by the OS later.
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using LdFleet.LdConsoleSim;
+
+return SimRunner.Run(args);
