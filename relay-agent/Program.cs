@@ -3,6 +3,11 @@ using LdFleet.Relay.Hosting;
 using LdFleet.Relay.LdPlayer;
 using LdFleet.Relay.Polling;
 
+if (args is [InventoryCommand.Name, ..])
+{
+    return await InventoryCommand.RunAsync(args[1..], Console.Out, Console.Error);
+}
+
 var builder = Host.CreateApplicationBuilder(args);
 
 builder.AddRelayOptions();
@@ -10,4 +15,5 @@ builder.AddLdPlayerHosts();
 builder.AddCommandExecution();
 builder.AddCommandPolling();
 
-builder.Build().Run();
+await builder.Build().RunAsync();
+return 0;

@@ -1,11 +1,81 @@
 namespace LdFleet.Protocol.Commands;
 
-/// <summary>The actions a relay can execute. Values are the ldconsole command names.</summary>
+/// <summary>
+/// The actions a relay can execute. Most are ldconsole command names; <see cref="WaitBooted"/> and
+/// <see cref="Inventory"/> are relay-side compositions.
+/// </summary>
 public static class EmulatorActions
 {
     public const string Launch = "launch";
+    public const string LaunchEx = "launchex";
     public const string Quit = "quit";
+    public const string QuitAll = "quitall";
+    public const string Reboot = "reboot";
+    public const string Add = "add";
+    public const string Copy = "copy";
+    public const string Remove = "remove";
+    public const string Rename = "rename";
+    public const string Modify = "modify";
+    public const string InstallApp = "installapp";
+    public const string UninstallApp = "uninstallapp";
+    public const string RunApp = "runapp";
+    public const string KillApp = "killapp";
+    public const string Adb = "adb";
+    public const string SetProp = "setprop";
+    public const string GetProp = "getprop";
+    public const string Locate = "locate";
+    public const string DownCpu = "downcpu";
+    public const string Backup = "backup";
+    public const string Restore = "restore";
+    public const string Action = "action";
+    public const string GlobalSetting = "globalsetting";
+    public const string SortWindows = "sortwnd";
+    public const string WaitBooted = "waitbooted";
+    public const string Inventory = "inventory";
+
+    /// <summary>Actions that need no emulator index.</summary>
+    public static IReadOnlySet<string> HostWide { get; } = new HashSet<string>(StringComparer.Ordinal) { QuitAll, Add, GlobalSetting, SortWindows, Inventory };
 
     /// <summary>Every action this protocol version knows.</summary>
-    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal) { Launch, Quit };
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Launch, LaunchEx, Quit, QuitAll, Reboot, Add, Copy, Remove, Rename, Modify, InstallApp, UninstallApp, RunApp, KillApp,
+        Adb, SetProp, GetProp, Locate, DownCpu, Backup, Restore, Action, GlobalSetting, SortWindows, WaitBooted, Inventory,
+    };
+}
+
+/// <summary>Names of <see cref="EmulatorCommand.Parameters"/> entries, shared by the cloud and the relay.</summary>
+public static class CommandParameters
+{
+    public const string Name = "name";
+    public const string Title = "title";
+    public const string From = "from";
+    public const string PackageName = "packageName";
+    public const string ApkPath = "apkPath";
+    public const string Command = "command";
+    public const string Key = "key";
+    public const string Value = "value";
+    public const string Longitude = "longitude";
+    public const string Latitude = "latitude";
+    public const string Rate = "rate";
+    public const string File = "file";
+    public const string Resolution = "resolution";
+    public const string Cpu = "cpu";
+    public const string Memory = "memory";
+    public const string Manufacturer = "manufacturer";
+    public const string Model = "model";
+    public const string PhoneNumber = "phoneNumber";
+    public const string Imei = "imei";
+    public const string Imsi = "imsi";
+    public const string SimSerial = "simSerial";
+    public const string AndroidId = "androidId";
+    public const string Mac = "mac";
+    public const string Root = "root";
+    public const string AutoRotate = "autoRotate";
+    public const string LockWindow = "lockWindow";
+    public const string Fps = "fps";
+    public const string Audio = "audio";
+    public const string FastPlay = "fastPlay";
+    public const string CleanMode = "cleanMode";
+    public const string Timeout = "timeout";
 }

@@ -54,6 +54,9 @@ public sealed record CommandResult : RelayReport
     /// <summary>ldconsole's exit code as a signed 32-bit value, when it ran.</summary>
     public int? ExitCode { get; init; }
 
+    /// <summary>Facts the command established, e.g. <c>index</c> and <c>title</c> of a created emulator.</summary>
+    public IReadOnlyDictionary<string, string> Data { get; init; } = new Dictionary<string, string>();
+
     /// <summary>ldconsole's decoded output (stdout then stderr), truncated to a few KiB.</summary>
     public string Output { get; init; } = "";
 

@@ -9,13 +9,28 @@ public interface IMessageQueue
     /// <summary>The queue's name.</summary>
     string Name { get; }
 
-    /// <summary>Creates the queue (and its dead-letter queue) if the transport allows and it does not exist.</summary>
+    /// <summary>
+    /// Creates the queue (and its dead-letter queue) if the transport allows and it does not exist. Transports
+    /// that cannot create queues (Service Bus without management rights, RabbitMQ over AMQP 1.0) check that
+    /// the queue exists and throw <see cref="InvalidOperationException"/> with the reason if it does not.
+    /// </summary>
     Task EnsureExistsAsync(CancellationToken cancellationToken);
 
     /// <summary>Sends one message.</summary>
     Task SendAsync(OutboundMessage message, CancellationToken cancellationToken);
 
-    /// <summary>Receives up to <paramref name="maxMessages"/> messages, locking each for <paramref name="lockDuration"/>.</summary>
+    /// <summary>
+    /// Sends several messages with as few round trips as the transport allows. Not atomic: if it throws, some
+    /// of the messages may have been sent, so senders rely on message ids and idempotent consumers.
+    /// </summary>
+    Task SendBatchAsync(IReadOnlyList<OutboundMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Receives up to <paramref name="maxMessages"/> messages, locking each for <paramref name="lockDuration"/>
+    /// where the transport lets the receiver choose (Storage Queues); on AMQP brokers the lock duration is a
+    /// property of the queue and the argument is ignored. Returns an empty list when nothing arrives within the
+    /// transport's short receive wait.
+    /// </summary>
     Task<IReadOnlyList<InboundMessage>> ReceiveAsync(int maxMessages, TimeSpan lockDuration, CancellationToken cancellationToken);
 
     /// <summary>Removes a message for good.</summary>
@@ -36,6 +51,12 @@ public interface IMessageQueueFactory
 {
     /// <summary>The queue called <paramref name="name"/>.</summary>
     IMessageQueue Open(string name);
+
+    /// <summary>
+    /// The queue where messages of <paramref name="name"/> go when they are dead-lettered (<c>name-poison</c> on
+    /// Storage Queues and RabbitMQ, <c>name/$deadletterqueue</c> on Service Bus), to inspect or replay them.
+    /// </summary>
+    IMessageQueue OpenDeadLetter(string name);
 }
 
 /// <summary>A message to send.</summary>
@@ -44,11 +65,31 @@ public sealed record OutboundMessage(BinaryData Body)
 {
     /// <summary>How long the message may wait unread before the broker drops it; null for the transport default.</summary>
     public TimeSpan? TimeToLive { get; init; }
+
+    /// <summary>
+    /// The sender's id for the message (Service Bus duplicate detection uses it); null lets the transport pick
+    /// one. Storage Queues always assign their own id and ignore this.
+    /// </summary>
+    public string? MessageId { get; init; }
+
+    /// <summary>An id tying the message to another one (e.g. a result to its command). Not carried by Storage Queues.</summary>
+    public string? CorrelationId { get; init; }
+
+    /// <summary>The MIME type of <see cref="Body"/>, e.g. <c>application/json</c>. Not carried by Storage Queues.</summary>
+    public string? ContentType { get; init; }
+
+    /// <summary>The W3C <c>traceparent</c> of the sending activity. Not carried by Storage Queues.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>Application-defined properties. Not carried by Storage Queues.</summary>
+    public IReadOnlyDictionary<string, string>? ApplicationProperties { get; init; }
 }
 
 /// <summary>A received, locked message.</summary>
 public sealed class InboundMessage
 {
+    private static readonly IReadOnlyDictionary<string, string> NoProperties = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Creates a received message.</summary>
     public InboundMessage(string messageId, BinaryData body, long deliveryCount, DateTimeOffset? enqueuedAt, string lockToken)
     {
@@ -59,18 +100,42 @@ public sealed class InboundMessage
         LockToken = lockToken;
     }
 
-    /// <summary>The broker's id of the message.</summary>
+    /// <summary>The message's id: the sender's if it set one (AMQP), else the broker's (Storage Queues).</summary>
     public string MessageId { get; }
 
     /// <summary>The payload.</summary>
     public BinaryData Body { get; }
 
-    /// <summary>How many times the message has been delivered, this delivery included.</summary>
+    /// <summary>
+    /// How many times the message has been delivered, this delivery included. RabbitMQ 3.10 sends no count
+    /// over AMQP 1.0, only whether this is the first delivery, so there the value is 1 or a lower bound of 2.
+    /// </summary>
     public long DeliveryCount { get; }
 
     /// <summary>When the message was enqueued, if the transport says.</summary>
     public DateTimeOffset? EnqueuedAt { get; }
 
-    /// <summary>The transport's handle on the lock (a pop receipt for Storage Queues); renewing may change it.</summary>
+    /// <summary>
+    /// The transport's handle on the lock (a pop receipt for Storage Queues, the lock token for Service Bus);
+    /// renewing may change it.
+    /// </summary>
     public string LockToken { get; internal set; }
+
+    /// <summary>Until when the lock holds, if the transport says (Service Bus <c>x-opt-locked-until</c>, Storage Queues).</summary>
+    public DateTimeOffset? LockedUntil { get; internal set; }
+
+    /// <summary>The correlation id the sender set, if the transport carries it.</summary>
+    public string? CorrelationId { get; init; }
+
+    /// <summary>The body's MIME type, if the transport carries it.</summary>
+    public string? ContentType { get; init; }
+
+    /// <summary>The sender's W3C <c>traceparent</c>, if the transport carries it.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>Application-defined properties (non-string values are rendered with the invariant culture).</summary>
+    public IReadOnlyDictionary<string, string> ApplicationProperties { get; init; } = NoProperties;
+
+    /// <summary>The transport's own handle on the delivery (an AMQP delivery), for settling it.</summary>
+    internal object? TransportState { get; init; }
 }

@@ -19,13 +19,21 @@ internal sealed class StorageQueueFactory : IMessageQueueFactory
         _service = service;
     }
 
-    public IMessageQueue Open(string name) => new StorageMessageQueue(_service.GetQueueClient(name), _service.GetQueueClient(name + "-poison"));
+    public IMessageQueue Open(string name) => new StorageMessageQueue(_service.GetQueueClient(name), _service.GetQueueClient(name + PoisonSuffix));
+
+    public IMessageQueue OpenDeadLetter(string name) => Open(name + PoisonSuffix);
+
+    // The suffix the Functions queue trigger uses for its poison queue, so both agree on where bad messages go.
+    internal const string PoisonSuffix = "-poison";
 }
 
 internal sealed class StorageMessageQueue : IMessageQueue
 {
     // Storage Queues cap a visibility timeout at 7 days and a receive at 32 messages.
     private const int MaxBatch = 32;
+
+    // Storage Queues have no batch send; a few puts in flight at once is what "batched" means here.
+    private const int MaxSendsInFlight = 16;
     private static readonly TimeSpan MaxLock = TimeSpan.FromDays(7);
     private static readonly TimeSpan MinReceiveLock = TimeSpan.FromSeconds(1);
 
@@ -52,6 +60,13 @@ internal sealed class StorageMessageQueue : IMessageQueue
         return _queue.SendMessageAsync(message.Body, visibilityTimeout: null, timeToLive: message.TimeToLive, cancellationToken);
     }
 
+    public async Task SendBatchAsync(IReadOnlyList<OutboundMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxSendsInFlight, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(messages, options, async (message, ct) => await SendAsync(message, ct));
+    }
+
     public async Task<IReadOnlyList<InboundMessage>> ReceiveAsync(int maxMessages, TimeSpan lockDuration, CancellationToken cancellationToken)
     {
         var count = Math.Clamp(maxMessages, 1, MaxBatch);
@@ -59,7 +74,7 @@ internal sealed class StorageMessageQueue : IMessageQueue
         var lockFor = lockDuration < MinReceiveLock ? MinReceiveLock : Clamp(lockDuration);
         var response = await _queue.ReceiveMessagesAsync(count, lockFor, cancellationToken);
         return response.Value
-            .Select(m => new InboundMessage(m.MessageId, m.Body, m.DequeueCount, m.InsertedOn, m.PopReceipt))
+            .Select(m => new InboundMessage(m.MessageId, m.Body, m.DequeueCount, m.InsertedOn, m.PopReceipt) { LockedUntil = m.NextVisibleOn })
             .ToArray();
     }
 
@@ -81,6 +96,7 @@ internal sealed class StorageMessageQueue : IMessageQueue
         ArgumentNullException.ThrowIfNull(message);
         var receipt = await _queue.UpdateMessageAsync(message.MessageId, message.LockToken, visibilityTimeout: Clamp(delay), cancellationToken: cancellationToken);
         message.LockToken = receipt.Value.PopReceipt;
+        message.LockedUntil = receipt.Value.NextVisibleOn;
     }
 
     public async Task DeadLetterAsync(InboundMessage message, string reason, CancellationToken cancellationToken)
@@ -98,6 +114,7 @@ internal sealed class StorageMessageQueue : IMessageQueue
         ArgumentNullException.ThrowIfNull(message);
         var receipt = await _queue.UpdateMessageAsync(message.MessageId, message.LockToken, visibilityTimeout: Clamp(lockDuration), cancellationToken: cancellationToken);
         message.LockToken = receipt.Value.PopReceipt;
+        message.LockedUntil = receipt.Value.NextVisibleOn;
     }
 
     private static TimeSpan Clamp(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value > MaxLock ? MaxLock : value;

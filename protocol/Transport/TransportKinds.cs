@@ -6,6 +6,9 @@ public enum TransportKind
     Unknown,
     StorageQueues,
     ServiceBus,
+
+    /// <summary>A plain AMQP 1.0 broker (RabbitMQ 3.10 with the amqp1_0 plugin), the local stand-in for Service Bus.</summary>
+    Amqp,
 }
 
 /// <summary>Tells transports apart by their connection strings, so one setting picks the transport.</summary>
@@ -16,6 +19,12 @@ public static class TransportKinds
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             return TransportKind.Unknown;
+        }
+
+        var trimmed = connectionString.Trim();
+        if (trimmed.StartsWith("amqp://", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("amqps://", StringComparison.OrdinalIgnoreCase))
+        {
+            return TransportKind.Amqp;
         }
 
         var keys = connectionString

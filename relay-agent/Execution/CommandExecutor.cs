@@ -1,6 +1,7 @@
 using LdFleet.Protocol.Commands;
 using LdFleet.Relay.Hosting;
 using LdFleet.Relay.LdPlayer;
+using LdFleet.Relay.LdPlayer.Catalog;
 using Microsoft.Extensions.Options;
 
 namespace LdFleet.Relay.Execution;
@@ -29,7 +30,15 @@ internal sealed partial class CommandExecutor
         _logger = logger;
     }
 
-    public async Task<CommandResult> ExecuteAsync(EmulatorCommand command, CancellationToken cancellationToken)
+    /// <summary>Executes a command seen for the first time.</summary>
+    public Task<CommandResult> ExecuteAsync(EmulatorCommand command, CancellationToken cancellationToken) =>
+        RunAsync(command, recovering: false, cancellationToken);
+
+    /// <summary>Settles a command whose earlier execution was interrupted, without running ldconsole's action again.</summary>
+    public Task<CommandResult> RecoverAsync(EmulatorCommand command, CancellationToken cancellationToken) =>
+        RunAsync(command, recovering: true, cancellationToken);
+
+    private async Task<CommandResult> RunAsync(EmulatorCommand command, bool recovering, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         using var scope = _logger.BeginScope(new Dictionary<string, object> { ["OperationId"] = command.OperationId, ["CommandId"] = command.CommandId, ["HostId"] = command.HostId });
@@ -41,23 +50,41 @@ internal sealed partial class CommandExecutor
         }
 
         var now = _time.GetUtcNow();
-        if (now > command.DeliverBy)
+        if (now > command.DeliverBy && !recovering)
         {
             LogExpired(_logger, command.CommandId, command.DeliverBy);
             return Result(command, CommandOutcome.Expired, null, "Expired", $"The command arrived after its delivery deadline ({command.DeliverBy:O}) and was not executed.");
         }
 
         var host = _hosts.Find(command.HostId)!;
-        var index = command.Index!.Value;
-        LogExecuting(_logger, command.CommandId, command.Action, index);
-        var result = command.Action switch
+        LogExecuting(_logger, command.CommandId, command.Action, command.Index);
+        DriverResult result;
+        try
         {
-            EmulatorActions.Launch => await _driver.LaunchAsync(host, index, command.ExecutionTimeout, cancellationToken),
-            EmulatorActions.Quit => await _driver.QuitAsync(host, index, command.ExecutionTimeout, cancellationToken),
-            _ => throw new InvalidOperationException("Unreachable: actions are checked before execution."),
-        };
+            result = command.Action switch
+            {
+                EmulatorActions.WaitBooted => await _driver.WaitUntilBootedAsync(host, EmulatorSelector.ByIndex(command.Index!.Value), command.ExecutionTimeout, cancellationToken),
+                EmulatorActions.Inventory => await InventoryAsync(host, cancellationToken),
+                _ when recovering => await _driver.RecoverAsync(host, CommandMapper.Map(command), cancellationToken),
+                _ => await _driver.ExecuteAsync(host, CommandMapper.Map(command), command.ExecutionTimeout, cancellationToken),
+            };
+        }
+        catch (LdArgumentException ex)
+        {
+            LogRejected(_logger, command.CommandId, ex.Message);
+            return Result(command, CommandOutcome.Rejected, null, DriverErrors.InvalidArgument, ex.Message);
+        }
+
         LogExecuted(_logger, command.CommandId, result.Succeeded, result.ErrorCode);
         return Result(command, result.Succeeded ? CommandOutcome.Succeeded : CommandOutcome.Failed, result, result.ErrorCode, result.Error, now);
+    }
+
+    private async Task<DriverResult> InventoryAsync(LdPlayerHost host, CancellationToken cancellationToken)
+    {
+        var (emulators, error) = await _driver.ListAsync(host, cancellationToken);
+        return emulators is null
+            ? DriverResult.Failure(null, DriverErrors.ListUnreadable, error ?? "list2 could not be read.")
+            : new DriverResult(true, 0, InventoryJson.Serialize(host.Id, emulators));
     }
 
     private string? Reject(EmulatorCommand command)
@@ -82,7 +109,12 @@ internal sealed partial class CommandExecutor
             return $"Unknown action '{command.Action}'.";
         }
 
-        return command.Index is null or < 0 ? "The command names no emulator index." : null;
+        if (command.Index is < 0)
+        {
+            return "An emulator index is zero or more.";
+        }
+
+        return command.Index is null && !EmulatorActions.HostWide.Contains(command.Action) ? $"Action '{command.Action}' needs an emulator index." : null;
     }
 
     private CommandResult Result(EmulatorCommand command, CommandOutcome outcome, DriverResult? result, string? errorCode, string? error, DateTimeOffset? startedAt = null) => new()
@@ -96,6 +128,7 @@ internal sealed partial class CommandExecutor
         Error = error,
         ExitCode = result?.ExitCode,
         Output = Truncate(result?.Output ?? ""),
+        Data = result?.Data ?? new Dictionary<string, string>(),
         StartedAt = startedAt,
         CompletedAt = _time.GetUtcNow(),
         TraceParent = command.TraceParent,
@@ -104,7 +137,7 @@ internal sealed partial class CommandExecutor
     private static string Truncate(string text) => text.Length <= MaxOutputChars ? text : text[..MaxOutputChars] + "\n[output truncated]";
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "{CommandId}: executing {Action} on emulator {Index}")]
-    private static partial void LogExecuting(ILogger logger, string commandId, string action, int index);
+    private static partial void LogExecuting(ILogger logger, string commandId, string action, int? index);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "{CommandId}: finished, succeeded={Succeeded} error={ErrorCode}")]
     private static partial void LogExecuted(ILogger logger, string commandId, bool succeeded, string? errorCode);

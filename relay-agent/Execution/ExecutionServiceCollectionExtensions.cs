@@ -7,7 +7,8 @@ internal static class ExecutionServiceCollectionExtensions
     public static HostApplicationBuilder AddCommandExecution(this HostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton<CommandExecutor>();
-        builder.Services.TryAddSingleton<ExecutedCommands>();
+        builder.Services.TryAddSingleton<CommandJournal>();
+        builder.Services.AddHostedService<JournalPruner>();
         return builder;
     }
 }

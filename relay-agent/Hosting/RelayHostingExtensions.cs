@@ -10,10 +10,17 @@ internal static class RelayHostingExtensions
     {
         builder.Services.AddOptions<RelayOptions>()
             .BindConfiguration(RelayOptions.SectionName)
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.JournalPath))
+                {
+                    var data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+                    o.JournalPath = Path.Combine(data.Length > 0 ? data : AppContext.BaseDirectory, "LdFleet", $"relay-{o.SiteId}.db");
+                }
+            })
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
-        builder.Services.AddFleetTransport();
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }

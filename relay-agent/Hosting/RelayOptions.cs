@@ -10,6 +10,15 @@ internal sealed class RelayOptions
     /// <summary>The site this relay serves; it consumes that site's command queue.</summary>
     public string SiteId { get; set; } = "";
 
+    /// <summary>
+    /// SQLite file that records executed commands and their results, so redeliveries after a restart are
+    /// answered without running ldconsole again. Defaults to a per-site file in the user's local app data.
+    /// </summary>
+    public string JournalPath { get; set; } = "";
+
+    /// <summary>How long finished commands are remembered; longer than any redelivery can arrive.</summary>
+    public TimeSpan JournalRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>The LDPlayer hosts on this site's LAN.</summary>
     [MinLength(1, ErrorMessage = "Relay:Hosts must name at least one LDPlayer host.")]
     public List<LdPlayerHostOptions> Hosts { get; set; } = [];
@@ -21,6 +30,12 @@ internal sealed class LdPlayerHostOptions
     /// <summary>The host's id, as the cloud addresses it.</summary>
     public string Id { get; set; } = "";
 
+    /// <summary>How ldconsole is reached: a process on this machine, or over SSH on another Windows PC of the LAN.</summary>
+    public LdPlayerHostKind Kind { get; set; } = LdPlayerHostKind.Local;
+
+    /// <summary>SSH connection settings; required when <see cref="Kind"/> is <see cref="LdPlayerHostKind.Ssh"/>.</summary>
+    public SshHostOptions? Ssh { get; set; }
+
     /// <summary>Full path of ldconsole.exe (or of the simulator on Linux).</summary>
     public string LdConsolePath { get; set; } = "";
 
@@ -30,6 +45,69 @@ internal sealed class LdPlayerHostOptions
     /// </summary>
     public int CodePage { get; set; } = 936;
 
+    /// <summary>How ldconsole's output is decoded: Auto (UTF-8 if valid, else the code page), Utf8 or Ansi.</summary>
+    public LdPlayer.OutputEncoding OutputEncoding { get; set; } = LdPlayer.OutputEncoding.Auto;
+
+    /// <summary>ldconsole calls run at once on this host; LDPlayer's tooling is not known to be safe under heavy concurrency.</summary>
+    public int MaxConcurrentCalls { get; set; } = 4;
+
+    /// <summary>
+    /// Minimum gap between two launches or reboots on this host: LDPlayer becomes unstable when many instances
+    /// boot at once, and its own manager staggers starts by a few seconds (reference §4.4).
+    /// </summary>
+    public TimeSpan LaunchStagger { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Extra environment variables for ldconsole (the simulator reads its data folder from one).</summary>
     public Dictionary<string, string> Environment { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Where an LDPlayer host's ldconsole runs.</summary>
+internal enum LdPlayerHostKind
+{
+    /// <summary>On the relay's own machine, as a child process.</summary>
+    Local,
+
+    /// <summary>On another machine, through its OpenSSH server.</summary>
+    Ssh,
+}
+
+/// <summary>How to reach a remote LDPlayer host over SSH (Windows OpenSSH in production).</summary>
+internal sealed class SshHostOptions
+{
+    /// <summary>Host name or address.</summary>
+    public string Address { get; set; } = "";
+
+    public int Port { get; set; } = 22;
+
+    public string UserName { get; set; } = "";
+
+    /// <summary>Path of a private key file (OpenSSH format). Passwords are deliberately not supported.</summary>
+    public string PrivateKeyPath { get; set; } = "";
+
+    /// <summary>Passphrase of the private key, if it has one. Never logged.</summary>
+    public string? PrivateKeyPassphrase { get; set; }
+
+    /// <summary>
+    /// Expected SHA-256 fingerprint of the server's host key (as <c>ssh-keygen -lf</c> prints it, "SHA256:...").
+    /// Connections to a server with another key are refused.
+    /// </summary>
+    public string HostKeyFingerprint { get; set; } = "";
+
+    /// <summary>The remote login shell, which decides how the command line is quoted.</summary>
+    public RemoteShell Shell { get; set; } = RemoteShell.Cmd;
+
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>The shell the SSH server runs commands with.</summary>
+internal enum RemoteShell
+{
+    /// <summary>cmd.exe, Windows OpenSSH's default.</summary>
+    Cmd,
+
+    /// <summary>PowerShell, when configured as Windows OpenSSH's DefaultShell.</summary>
+    PowerShell,
+
+    /// <summary>A POSIX shell (Linux hosts running the ldconsole simulator, tests).</summary>
+    Posix,
 }

@@ -2,9 +2,26 @@ using System.Text;
 
 namespace LdFleet.Relay.LdPlayer;
 
+/// <summary>How a host's ldconsole output is decoded.</summary>
+internal enum OutputEncoding
+{
+    /// <summary>
+    /// Strict UTF-8 when the bytes are valid UTF-8, else the ANSI code page: the rule ALAS and other wrappers
+    /// use (reference §3.5). Short GBK texts can happen to be valid UTF-8 and then decode wrongly; hosts known
+    /// to print GBK should say <see cref="Ansi"/>.
+    /// </summary>
+    Auto,
+
+    /// <summary>Always UTF-8 (invalid bytes become U+FFFD).</summary>
+    Utf8,
+
+    /// <summary>Always the host's ANSI code page (GBK on Chinese Windows).</summary>
+    Ansi,
+}
+
 /// <summary>
-/// Decodes ldconsole output: strict UTF-8 when the bytes are valid UTF-8, otherwise the host's ANSI code page
-/// (GBK on Chinese Windows), with CRLF (and adb's CRCRLF) normalised to LF. Reference §3.5.
+/// Decodes ldconsole output per <see cref="OutputEncoding"/>, with CRLF (and adb's CRCRLF) normalised to LF.
+/// Reference §3.5.
 /// </summary>
 internal static class ConsoleText
 {
@@ -12,23 +29,32 @@ internal static class ConsoleText
 
     static ConsoleText() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-    public static string Decode(ReadOnlySpan<byte> bytes, int codePage)
+    public static string Decode(ReadOnlySpan<byte> bytes, int codePage, OutputEncoding mode = OutputEncoding.Auto)
     {
         if (bytes.IsEmpty)
         {
             return "";
         }
 
-        string text;
+        var text = mode switch
+        {
+            OutputEncoding.Utf8 => Encoding.UTF8.GetString(bytes),
+            OutputEncoding.Ansi => Encoding.GetEncoding(codePage).GetString(bytes),
+            _ => DecodeAuto(bytes, codePage),
+        };
+
+        return text.Replace("\r\r\n", "\n", StringComparison.Ordinal).Replace("\r\n", "\n", StringComparison.Ordinal);
+    }
+
+    private static string DecodeAuto(ReadOnlySpan<byte> bytes, int codePage)
+    {
         try
         {
-            text = StrictUtf8.GetString(bytes);
+            return StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException)
         {
-            text = Encoding.GetEncoding(codePage).GetString(bytes);
+            return Encoding.GetEncoding(codePage).GetString(bytes);
         }
-
-        return text.Replace("\r\r\n", "\n", StringComparison.Ordinal).Replace("\r\n", "\n", StringComparison.Ordinal);
     }
 }

@@ -6,6 +6,9 @@ internal static class LdConsoleTexts
     public const string PlayerNotFound = "player don't exist!";
     public const string ParameterError = "parameter error!";
     public const string UsageBanner = "Command Line Management Interface";
+
+    /// <summary>adb's prefix for "device not found / offline" when a guest command hits a stopped or booting emulator.</summary>
+    public const string AdbError = "error:";
 }
 
 /// <summary>Stable error codes the relay reports; clients and workflows switch on these.</summary>
@@ -13,9 +16,15 @@ internal static class DriverErrors
 {
     public const string PlayerNotFound = "PlayerNotFound";
     public const string ParameterError = "ParameterError";
+    public const string InvalidArgument = "InvalidArgument";
     public const string Rejected = "Rejected";
     public const string Timeout = "Timeout";
     public const string NoEffect = "NoEffect";
+    public const string NotRunning = "NotRunning";
     public const string UnexpectedOutput = "UnexpectedOutput";
-    public const string LaunchFailed = "LdConsoleNotRunnable";
+    public const string ListUnreadable = "ListUnreadable";
+    public const string LdConsoleNotRunnable = "LdConsoleNotRunnable";
+    public const string BootTimeout = "BootTimeout";
+    public const string Interrupted = "Interrupted";
+    public const string HostUnreachable = "HostUnreachable";
 }

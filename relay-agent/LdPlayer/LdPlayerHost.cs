@@ -9,40 +9,98 @@ internal sealed record LdConsoleOutput(int ExitCode, string Text, bool TimedOut,
     public bool IsSilent => Text.Trim().Length == 0;
 }
 
-/// <summary>One LDPlayer host reached by running its ldconsole as a local process.</summary>
-internal sealed class LdPlayerHost
+/// <summary>
+/// One LDPlayer host: where its ldconsole runs (a local process or SSH, through <see cref="IProcessRunner"/>),
+/// how its output is decoded, and how hard it may be driven (concurrent calls, launch stagger).
+/// </summary>
+internal sealed class LdPlayerHost : IDisposable
 {
     private readonly LdPlayerHostOptions _options;
     private readonly IProcessRunner _runner;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _calls;
+    private readonly SemaphoreSlim _bootGate = new(1, 1);
+    private long _lastBootTimestamp;
+    private bool _booted;
 
-    public LdPlayerHost(LdPlayerHostOptions options, IProcessRunner runner)
+    public LdPlayerHost(LdPlayerHostOptions options, IProcessRunner runner, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(runner);
         _options = options;
         _runner = runner;
+        _time = time ?? TimeProvider.System;
+        _calls = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentCalls));
     }
 
     public string Id => _options.Id;
 
-    public async Task<LdConsoleOutput> RunAsync(IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs ldconsole with <paramref name="arguments"/>. Boot commands (launch, reboot) wait for the host's
+    /// stagger after the previous boot before they start.
+    /// </summary>
+    public async Task<LdConsoleOutput> RunAsync(IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken, bool boots = false)
     {
-        var spec = new ProcessSpec(_options.LdConsolePath, arguments, timeout) { Environment = _options.Environment };
-        var result = await _runner.RunAsync(spec, cancellationToken);
-
-        // ldconsole writes its errors to stdout; stderr is kept after it for the rare crash message.
-        var text = ConsoleText.Decode(result.StandardOutput, _options.CodePage);
-        var errors = ConsoleText.Decode(result.StandardError, _options.CodePage);
-        if (errors.Length > 0)
+        if (boots)
         {
-            text = text.Length == 0 ? errors : text + "\n" + errors;
+            await WaitForBootSlotAsync(cancellationToken);
         }
 
-        return new LdConsoleOutput(result.ExitCode, text, result.TimedOut, result.Duration);
+        await _calls.WaitAsync(cancellationToken);
+        try
+        {
+            var spec = new ProcessSpec(_options.LdConsolePath, arguments, timeout) { Environment = _options.Environment };
+            var result = await _runner.RunAsync(spec, cancellationToken);
+
+            // ldconsole writes its errors to stdout; stderr is kept after it for the rare crash message.
+            var text = ConsoleText.Decode(result.StandardOutput, _options.CodePage, _options.OutputEncoding);
+            var errors = ConsoleText.Decode(result.StandardError, _options.CodePage, _options.OutputEncoding);
+            if (errors.Length > 0)
+            {
+                text = text.Length == 0 ? errors : text + "\n" + errors;
+            }
+
+            return new LdConsoleOutput(result.ExitCode, text, result.TimedOut, result.Duration);
+        }
+        finally
+        {
+            _calls.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _calls.Dispose();
+        _bootGate.Dispose();
+        (_runner as IDisposable)?.Dispose();
+    }
+
+    private async Task WaitForBootSlotAsync(CancellationToken cancellationToken)
+    {
+        await _bootGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_booted)
+            {
+                var wait = _options.LaunchStagger - _time.GetElapsedTime(_lastBootTimestamp);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken);
+                }
+            }
+
+            _lastBootTimestamp = _time.GetTimestamp();
+            _booted = true;
+        }
+        finally
+        {
+            _bootGate.Release();
+        }
     }
 }
 
 /// <summary>The hosts this relay drives, by id.</summary>
-internal sealed class LdPlayerHostRegistry
+internal sealed class LdPlayerHostRegistry : IDisposable
 {
     private readonly Dictionary<string, LdPlayerHost> _hosts;
 
@@ -52,4 +110,12 @@ internal sealed class LdPlayerHostRegistry
     public IReadOnlyCollection<LdPlayerHost> All => _hosts.Values;
 
     public LdPlayerHost? Find(string hostId) => _hosts.GetValueOrDefault(hostId);
+
+    public void Dispose()
+    {
+        foreach (var host in _hosts.Values)
+        {
+            host.Dispose();
+        }
+    }
 }

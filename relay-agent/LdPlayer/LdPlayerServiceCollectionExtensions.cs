@@ -1,4 +1,5 @@
 using LdFleet.Relay.Hosting;
+using LdFleet.Relay.LdPlayer.Ssh;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -12,10 +13,25 @@ internal static class LdPlayerServiceCollectionExtensions
         builder.Services.TryAddSingleton<LdPlayerDriver>();
         builder.Services.TryAddSingleton(sp =>
         {
-            var runner = sp.GetRequiredService<IProcessRunner>();
+            var time = sp.GetRequiredService<TimeProvider>();
             var hosts = sp.GetRequiredService<IOptions<RelayOptions>>().Value.Hosts;
-            return new LdPlayerHostRegistry(hosts.Select(h => new LdPlayerHost(h, runner)));
+            return new LdPlayerHostRegistry(hosts.Select(h => new LdPlayerHost(h, CreateRunner(sp, h, time), time)));
         });
         return builder;
     }
+
+    /// <summary>
+    /// Local hosts share the process runner (a test or host may replace it); each SSH host gets a runner of its
+    /// own, holding that host's connection, which the host disposes when the container disposes the registry.
+    /// </summary>
+    private static IProcessRunner CreateRunner(IServiceProvider services, LdPlayerHostOptions host, TimeProvider time) => host.Kind switch
+    {
+        LdPlayerHostKind.Local => services.GetRequiredService<IProcessRunner>(),
+        LdPlayerHostKind.Ssh => new SshProcessRunner(
+            host.Id,
+            host.Ssh ?? throw new InvalidOperationException($"Host '{host.Id}' is an SSH host without SSH settings; options validation should have refused it."),
+            time,
+            services.GetRequiredService<ILogger<SshProcessRunner>>()),
+        _ => throw new InvalidOperationException($"Host '{host.Id}' has unknown kind {host.Kind}; options validation should have refused it."),
+    };
 }

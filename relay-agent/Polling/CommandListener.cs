@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Transport;
@@ -15,17 +16,21 @@ internal sealed partial class CommandListener : BackgroundService
 {
     private readonly IMessageQueueFactory _queues;
     private readonly CommandExecutor _executor;
-    private readonly ExecutedCommands _executed;
+    private readonly CommandJournal _journal;
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly PollingOptions _options;
     private readonly string _siteId;
     private readonly ILogger<CommandListener> _logger;
     private readonly SemaphoreSlim _slots;
 
+    // Long enough for a typical command to finish, short enough that the duplicate is answered promptly.
+    private static readonly TimeSpan DuplicateRetryDelay = TimeSpan.FromSeconds(2);
+
     public CommandListener(
         IMessageQueueFactory queues,
         CommandExecutor executor,
-        ExecutedCommands executed,
+        CommandJournal journal,
         TimeProvider time,
         IOptions<PollingOptions> options,
         IOptions<RelayOptions> relay,
@@ -33,7 +38,7 @@ internal sealed partial class CommandListener : BackgroundService
     {
         _queues = queues;
         _executor = executor;
-        _executed = executed;
+        _journal = journal;
         _time = time;
         _options = options.Value;
         _siteId = relay.Value.SiteId;
@@ -146,25 +151,22 @@ internal sealed partial class CommandListener : BackgroundService
                 return;
             }
 
-            if (!_executed.TryGet(command.CommandId, out var result))
+            // A duplicate delivered while the first copy still runs here waits for the first to finish.
+            if (!_inFlight.TryAdd(command.CommandId, 0))
             {
-                using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
-                try
-                {
-                    result = await _executor.ExecuteAsync(command, stoppingToken);
-                }
-                finally
-                {
-                    await renewal.CancelAsync();
-                    await renewing;
-                }
-
-                _executed.Record(result);
+                LogBusyDuplicate(_logger, command.CommandId);
+                await commands.AbandonAsync(message, DuplicateRetryDelay, stoppingToken);
+                return;
             }
-            else
+
+            CommandResult result;
+            try
             {
-                LogDuplicate(_logger, command.CommandId);
+                result = await ResultForAsync(commands, message, command, stoppingToken);
+            }
+            finally
+            {
+                _inFlight.TryRemove(command.CommandId, out _);
             }
 
             await results.SendAsync(new OutboundMessage(ProtocolJson.Serialize<RelayReport>(result)), stoppingToken);
@@ -187,6 +189,39 @@ internal sealed partial class CommandListener : BackgroundService
                 await AbandonQuietlyAsync(commands, message);
             }
         }
+    }
+
+    private async Task<CommandResult> ResultForAsync(IMessageQueue commands, InboundMessage message, EmulatorCommand command, CancellationToken stoppingToken)
+    {
+        var (state, recorded) = await _journal.BeginAsync(command, stoppingToken);
+        if (state == JournalState.Done && recorded is not null)
+        {
+            LogDuplicate(_logger, command.CommandId);
+            return recorded;
+        }
+
+        if (state == JournalState.Interrupted)
+        {
+            LogInterrupted(_logger, command.CommandId);
+        }
+
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
+        CommandResult result;
+        try
+        {
+            result = state == JournalState.Interrupted
+                ? await _executor.RecoverAsync(command, stoppingToken)
+                : await _executor.ExecuteAsync(command, stoppingToken);
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewing;
+        }
+
+        await _journal.CompleteAsync(result, CancellationToken.None);
+        return result;
     }
 
     private async Task RenewUntilCancelledAsync(IMessageQueue queue, InboundMessage message, CancellationToken cancellationToken)
@@ -247,6 +282,12 @@ internal sealed partial class CommandListener : BackgroundService
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{CommandId}: delivered again; answering from the record without running ldconsole")]
     private static partial void LogDuplicate(ILogger logger, string commandId);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Information, Message = "{CommandId}: delivered again while still running here; retrying later")]
+    private static partial void LogBusyDuplicate(ILogger logger, string commandId);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{CommandId}: an earlier run was interrupted; settling it from list2 without running ldconsole again")]
+    private static partial void LogInterrupted(ILogger logger, string commandId);
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Error, Message = "Processing message {MessageId} failed (delivery {DeliveryCount})")]
     private static partial void LogProcessFailed(ILogger logger, Exception exception, string messageId, long deliveryCount);

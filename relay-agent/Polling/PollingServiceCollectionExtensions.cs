@@ -1,3 +1,5 @@
+using LdFleet.Protocol.Transport;
+
 namespace LdFleet.Relay.Polling;
 
 internal static class PollingServiceCollectionExtensions
@@ -9,6 +11,7 @@ internal static class PollingServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.MinPollInterval <= o.MaxPollInterval, "Polling:MinPollInterval must not exceed Polling:MaxPollInterval.")
             .ValidateOnStart();
+        builder.Services.AddFleetTransport();
         builder.Services.AddHostedService<CommandListener>();
         return builder;
     }

@@ -15,6 +15,7 @@ public sealed class FleetFixture : IAsyncLifetime
     private AzuriteServer? _azurite;
     private ChildProcess? _cloud;
     private ChildProcess? _relay;
+    private readonly string _journalId = Guid.NewGuid().ToString("N");
 
     public HttpClient Api { get; } = new();
 
@@ -38,21 +39,46 @@ public sealed class FleetFixture : IAsyncLifetime
         });
         await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
 
+        await StartRelayAsync();
+    }
+
+    /// <summary>The storage account the fleet runs on, for tests that look behind the API.</summary>
+    public string StorageConnectionString => _azurite!.ConnectionString;
+
+    /// <summary>Starts the relay (again); its command journal survives restarts, as on a real site.</summary>
+    public async Task StartRelayAsync()
+    {
         var relayEnvironment = new Dictionary<string, string?>
         {
             ["DOTNET_ENVIRONMENT"] = "Development",
             ["Relay__SiteId"] = SiteId,
-            ["Transport__ConnectionString"] = _azurite.ConnectionString,
+            ["Relay__JournalPath"] = Path.Combine(_hosts[0].Home, "..", $"relay-journal-{_journalId}.db"),
+            ["Transport__ConnectionString"] = _azurite!.ConnectionString,
+
+            // Short locks so a killed relay's commands come back within seconds, not a minute.
+            ["Polling__LockDuration"] = "00:00:05",
+            ["Polling__MaxPollInterval"] = "00:00:00.250",
         };
         for (var i = 0; i < _hosts.Count; i++)
         {
             relayEnvironment[$"Relay__Hosts__{i}__Id"] = _hosts[i].Id;
             relayEnvironment[$"Relay__Hosts__{i}__LdConsolePath"] = RepoPaths.Simulator;
+            relayEnvironment[$"Relay__Hosts__{i}__LaunchStagger"] = "00:00:00";
             relayEnvironment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = _hosts[i].Home;
         }
 
         _relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], relayEnvironment);
         await _relay.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Kills the relay like a power cut: no shutdown, no abandon, locks left to lapse.</summary>
+    public async Task KillRelayAsync()
+    {
+        if (_relay is not null)
+        {
+            await _relay.DisposeAsync();
+            _relay = null;
+        }
     }
 
     public async Task DisposeAsync()

@@ -18,11 +18,11 @@ public sealed class SimulatedHost : IDisposable
     public string Home { get; }
 
     /// <summary>Creates a host with <paramref name="count"/> stopped emulators.</summary>
-    public static async Task<SimulatedHost> CreateAsync(string id, int count, string profile = "LD9", string encoding = "utf8", int bootDelayMs = 0)
+    public static async Task<SimulatedHost> CreateAsync(string id, int count, string profile = "LD9", string encoding = "utf8", int bootDelayMs = 0, int adbDelayMs = 0)
     {
         var home = Directory.CreateTempSubdirectory($"ldfleet-sim-{id}-").FullName;
         var host = new SimulatedHost(id, home);
-        var (exit, output) = await host.RunAsync("sim:init", "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--profile", profile, "--encoding", encoding, "--boot-delay-ms", bootDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (exit, output) = await host.RunAsync("sim:init", "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--profile", profile, "--encoding", encoding, "--boot-delay-ms", bootDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--adb-delay-ms", adbDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (exit != 0)
         {
             throw new InvalidOperationException($"sim:init failed ({exit}): {output}");
@@ -52,6 +52,31 @@ public sealed class SimulatedHost : IDisposable
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    /// <summary>Injects a simulator fault (hang, crash, garbage, slow-boot, session0, empty-list2).</summary>
+    public async Task FaultAsync(string kind, string? command = null, int? count = null)
+    {
+        var args = new List<string> { "sim:fault", "--kind", kind };
+        if (command is not null)
+        {
+            args.AddRange(["--command", command]);
+        }
+
+        if (count is { } n)
+        {
+            args.AddRange(["--count", n.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        var (exit, output) = await RunAsync([.. args]);
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"sim:fault failed ({exit}): {output}");
+        }
+    }
+
+    /// <summary>How many times ldconsole was called with <paramref name="command"/> as its first argument.</summary>
+    public int JournalCount(string command) =>
+        Journal().Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line => line.Contains($"\"argv\":[\"{command}\"", StringComparison.Ordinal));
 
     /// <summary>The raw list2 lines, CRLF removed.</summary>
     public async Task<IReadOnlyList<string>> List2Async()

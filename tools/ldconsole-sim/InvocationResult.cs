@@ -1,3 +1,5 @@
+using LdFleet.LdConsoleSim.Cli;
+
 namespace LdFleet.LdConsoleSim;
 
 /// <summary>The outcome of one call, produced under the state lock and emitted after releasing it.</summary>
@@ -5,5 +7,5 @@ internal sealed record InvocationResult(int? ExitCode, byte[] Stdout, string? St
 {
     public static InvocationResult Ok(byte[] stdout) => new(0, stdout, null, []);
 
-    public static InvocationResult SimError(string message) => new(Cli.ExitCodes.SimUsage, [], "ldconsole-sim: " + message, []);
+    public static InvocationResult SimError(string message) => new(ExitCodes.SimUsage, [], "ldconsole-sim: " + message, []);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using LdFleet.LdConsoleSim.Cli;
 using LdFleet.LdConsoleSim.State;
@@ -52,23 +53,37 @@ internal static class AdbCommand
                 var packages = thirdPartyOnly ? instance.Runtime.Packages : [.. Guest.SystemPackages, .. instance.Runtime.Packages];
                 return [.. packages.Select(package => "package:" + package)];
             case "pidof" when argv.Count > 1:
-                var index = world.RunningApps(instance).ToList().IndexOf(argv[1]);
-                return index < 0 ? [] : [(instance.Runtime.PlayerPid + 1000 + (index * 4)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+                // A plausible guest PID per running app, derived from the player PID.
+                var position = IndexOf(world.RunningApps(instance), argv[1]);
+                return position < 0 ? [] : [(instance.Runtime.PlayerPid + 1000 + (position * 4)).ToString(CultureInfo.InvariantCulture)];
             case "am" when argv.Count > 2 && argv[1] == "force-stop":
                 AppCommands.StopApp(instance.Runtime, argv[2]);
                 return [];
             case "monkey":
-                var p = argv.IndexOf("-p");
-                if (p >= 0 && p + 1 < argv.Count && Guest.IsInstalled(instance, argv[p + 1])
-                    && !instance.Runtime.RunningApps.Contains(argv[p + 1]))
+                var flag = argv.IndexOf("-p");
+                if (flag >= 0 && flag + 1 < argv.Count && Guest.IsInstalled(instance, argv[flag + 1])
+                    && !instance.Runtime.RunningApps.Contains(argv[flag + 1]))
                 {
-                    instance.Runtime.RunningApps.Add(argv[p + 1]);
+                    instance.Runtime.RunningApps.Add(argv[flag + 1]);
                 }
 
                 return [];
             default:
                 return [];
         }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> items, string item)
+    {
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] == item)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Whitespace split honouring single and double quotes, like the guest shell would.</summary>

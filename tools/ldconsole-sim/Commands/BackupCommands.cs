@@ -38,7 +38,7 @@ internal static class BackupCommands
             ["packages"] = new JsonArray([.. instance.Runtime.Packages.Select(p => (JsonNode?)JsonValue.Create(p))]),
             ["props"] = new JsonObject([.. instance.Runtime.Props.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value)))]),
         };
-        context.World.Install.WriteExternalFile(file, SimJson.Serialize(document, indented: true));
+        context.World.Install.WriteExternalFile(file, SimJson.Serialize(document, indented: true, relaxedEscaping: true));
         return ExitCodes.Success;
     }
 

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace LdFleet.LdConsoleSim.Json;
 
-/// <summary>Serialization helpers that keep non-ASCII titles readable (raw UTF-8, like LDPlayer's own config files).</summary>
+/// <summary>JSON helpers shared by the simulator's files.</summary>
 internal static class SimJson
 {
     public static readonly JsonDocumentOptions ReadOptions = new()
@@ -17,7 +17,7 @@ internal static class SimJson
     public static byte[] Serialize<T>(T value, JsonTypeInfo<T> typeInfo, bool indented)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented)))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented, relaxedEscaping: true)))
         {
             JsonSerializer.Serialize(writer, value, typeInfo);
         }
@@ -25,10 +25,15 @@ internal static class SimJson
         return buffer.ToArray();
     }
 
-    public static byte[] Serialize(JsonNode node, bool indented)
+    /// <summary>
+    /// <paramref name="relaxedEscaping"/> writes non-ASCII titles as raw UTF-8, as LDPlayer's own
+    /// config files do. Simulator-private files skip it: the relaxed encoder's initialisation costs
+    /// measurable startup time on every call, and <c>\uXXXX</c> escapes read back identically.
+    /// </summary>
+    public static byte[] Serialize(JsonNode node, bool indented, bool relaxedEscaping = false)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented)))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions(indented, relaxedEscaping)))
         {
             node.WriteTo(writer);
         }
@@ -40,9 +45,9 @@ internal static class SimJson
         JsonNode.Parse(bytes, documentOptions: ReadOptions) as JsonObject
         ?? throw new JsonException("expected a JSON object");
 
-    public static JsonWriterOptions WriterOptions(bool indented) => new()
+    public static JsonWriterOptions WriterOptions(bool indented, bool relaxedEscaping) => new()
     {
         Indented = indented,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = relaxedEscaping ? JavaScriptEncoder.UnsafeRelaxedJsonEscaping : null,
     };
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace LdFleet.LdConsoleSim.State;
@@ -50,7 +51,7 @@ internal static class ConfigKeys
             return number;
         }
 
-        return value.TryGetValue<string>(out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out number)
+        return value.TryGetValue<string>(out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out number)
             ? number
             : null;
     }

@@ -33,20 +33,21 @@ internal sealed class InstallStore
     public IReadOnlyList<int> Indexes()
     {
         _diskIndexes ??= ScanDisk();
-        var indexes = new SortedSet<int>(_diskIndexes);
+        var indexes = new List<int>(_diskIndexes);
         foreach (var (index, config) in _configs)
         {
             if (config is null)
             {
                 indexes.Remove(index);
             }
-            else
+            else if (!indexes.Contains(index))
             {
                 indexes.Add(index);
             }
         }
 
-        return [.. indexes];
+        indexes.Sort();
+        return indexes;
     }
 
     public JsonObject? Config(int index)
@@ -145,13 +146,13 @@ internal sealed class InstallStore
         {
             if (_configs[index] is { } config)
             {
-                AtomicFile.WriteAllBytes(_paths.InstanceConfig(index), SimJson.Serialize(config, indented: true));
+                AtomicFile.WriteAllBytes(_paths.InstanceConfig(index), SimJson.Serialize(config, indented: true, relaxedEscaping: true));
             }
         }
 
         if (_globalDirty && _global is not null)
         {
-            AtomicFile.WriteAllBytes(_paths.GlobalConfig, SimJson.Serialize(_global, indented: true));
+            AtomicFile.WriteAllBytes(_paths.GlobalConfig, SimJson.Serialize(_global, indented: true, relaxedEscaping: true));
         }
 
         _dirtyConfigs.Clear();

@@ -17,7 +17,7 @@ internal static class Journal
     public static void Append(SimPaths paths, IReadOnlyList<string> argv, int? exitCode, int stdoutLength, IReadOnlyList<string> faults)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, SimJson.WriterOptions(indented: false)))
+        using (var writer = new Utf8JsonWriter(buffer, SimJson.WriterOptions(indented: false, relaxedEscaping: false)))
         {
             writer.WriteStartObject();
             writer.WriteString("utc", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));

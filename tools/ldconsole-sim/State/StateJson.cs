@@ -36,9 +36,11 @@ internal static class StateJson
     public static JsonObject Write(SimState state)
     {
         var instances = new JsonObject();
-        foreach (var (index, runtime) in state.Instances.OrderBy(pair => pair.Key))
+        var indexes = new List<int>(state.Instances.Keys);
+        indexes.Sort();
+        foreach (var index in indexes)
         {
-            instances[JsonRead.Key(index)] = WriteRuntime(runtime);
+            instances[JsonRead.Key(index)] = WriteRuntime(state.Instances[index]);
         }
 
         return new JsonObject

@@ -1,0 +1,68 @@
+using LdFleet.Relay.LdPlayer;
+using Microsoft.Extensions.Options;
+
+namespace LdFleet.Relay.Hosting;
+
+/// <summary>
+/// <c>LdFleet.Relay inventory</c>: prints every configured host's emulators as JSON, so an operator can check a
+/// new install (paths, code page, session) before connecting it to the cloud. Exit 0 when every host answered.
+/// </summary>
+internal static class InventoryCommand
+{
+    public const string Name = "inventory";
+
+    public const int Success = 0;
+    public const int HostFailed = 1;
+    public const int BadConfiguration = 2;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            await stdout.WriteLineAsync("Usage: LdFleet.Relay inventory [--Relay:Hosts:0:LdConsolePath=...]\nPrints the emulators of every configured LDPlayer host as JSON; uses the relay's normal configuration.");
+            return Success;
+        }
+
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Logging.ClearProviders();
+        builder.AddRelayOptions();
+        builder.AddLdPlayerHosts();
+        using var host = builder.Build();
+
+        LdPlayerHostRegistry hosts;
+        try
+        {
+            _ = host.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
+            hosts = host.Services.GetRequiredService<LdPlayerHostRegistry>();
+        }
+        catch (OptionsValidationException ex)
+        {
+            await stderr.WriteLineAsync("The relay configuration is not valid:");
+            foreach (var failure in ex.Failures)
+            {
+                await stderr.WriteLineAsync("  " + failure);
+            }
+
+            return BadConfiguration;
+        }
+
+        var driver = host.Services.GetRequiredService<LdPlayerDriver>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var results = await Task.WhenAll(hosts.All.Select(async h =>
+        {
+            var (emulators, error) = await driver.ListAsync(h, timeout.Token);
+            return emulators is null ? new InventoryHost(h.Id, [], error) : InventoryJson.ToHost(h.Id, emulators);
+        }));
+
+        await stdout.WriteLineAsync(InventoryJson.Serialize(results));
+        var failed = results.Where(r => r.Error is not null).ToList();
+        foreach (var f in failed)
+        {
+            await stderr.WriteLineAsync($"Host {f.HostId}: {f.Error}");
+        }
+
+        return failed.Count == 0 ? Success : HostFailed;
+    }
+}

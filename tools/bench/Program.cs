@@ -1,0 +1,19 @@
+using LdFleet.Bench;
+
+// Benchmarks print figures; they never pass or fail. Every figure is reported next to a baseline measured
+// in the same run, so results read as ratios that survive a slower or busier machine.
+var suite = args.FirstOrDefault() ?? "driver";
+var iterations = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 200;
+var outputDir = Path.Combine(BenchPaths.Root, "artifacts", "bench");
+Directory.CreateDirectory(outputDir);
+
+switch (suite)
+{
+    case "driver":
+        var report = await DriverOverheadBench.RunAsync(iterations);
+        report.Write(Console.Out, outputDir);
+        return 0;
+    default:
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver");
+        return 2;
+}
