@@ -1,4 +1,5 @@
 using LdFleet.Functions.Api;
+using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.RelayResults;
 using LdFleet.Functions.Storage;
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddFleetStorage();
 builder.AddOperations();
+builder.AddInventory();
 builder.AddRelayResults();
 builder.AddFleetApi();
 
@@ -14,5 +16,6 @@ var app = builder.Build();
 
 app.UseFleetApi();
 app.MapOperationsApi();
+app.MapInventoryApi();
 
 app.Run();

@@ -2,6 +2,7 @@ using LdFleet.Relay.Execution;
 using LdFleet.Relay.Hosting;
 using LdFleet.Relay.LdPlayer;
 using LdFleet.Relay.Polling;
+using LdFleet.Relay.Reporting;
 
 if (args is [InventoryCommand.Name, ..])
 {
@@ -14,6 +15,7 @@ builder.AddRelayOptions();
 builder.AddLdPlayerHosts();
 builder.AddCommandExecution();
 builder.AddCommandPolling();
+builder.AddRelayReporting();
 
 await builder.Build().RunAsync();
 return 0;

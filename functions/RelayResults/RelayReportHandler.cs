@@ -1,4 +1,6 @@
+using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
+using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Commands;
 
 namespace LdFleet.Functions.RelayResults;
@@ -19,12 +21,14 @@ internal enum ReportDisposition
 internal sealed partial class RelayReportHandler
 {
     private readonly OperationStore _store;
+    private readonly InventoryStore _inventory;
     private readonly TimeProvider _time;
     private readonly ILogger<RelayReportHandler> _logger;
 
-    public RelayReportHandler(OperationStore store, TimeProvider time, ILogger<RelayReportHandler> logger)
+    public RelayReportHandler(OperationStore store, InventoryStore inventory, TimeProvider time, ILogger<RelayReportHandler> logger)
     {
         _store = store;
+        _inventory = inventory;
         _time = time;
         _logger = logger;
     }
@@ -41,8 +45,22 @@ internal sealed partial class RelayReportHandler
         return report switch
         {
             CommandResult result => await ApplyResultAsync(result, cancellationToken),
+            RelayHeartbeat heartbeat => await RecordHeartbeatAsync(heartbeat, cancellationToken),
+            InventoryReport inventory when FleetIds.ValidateSiteId(inventory.SiteId) is not null || FleetIds.ValidateHostId(inventory.HostId) is not null => ReportDisposition.Invalid,
+            InventoryReport inventory => await _inventory.ApplyInventoryAsync(inventory, cancellationToken) ? ReportDisposition.Applied : ReportDisposition.Duplicate,
             _ => ReportDisposition.Invalid,
         };
+    }
+
+    private async Task<ReportDisposition> RecordHeartbeatAsync(RelayHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        if (FleetIds.ValidateSiteId(heartbeat.SiteId) is not null)
+        {
+            return ReportDisposition.Invalid;
+        }
+
+        await _inventory.RecordHeartbeatAsync(heartbeat, _time.GetUtcNow(), cancellationToken);
+        return ReportDisposition.Applied;
     }
 
     private async Task<ReportDisposition> ApplyResultAsync(CommandResult result, CancellationToken cancellationToken)

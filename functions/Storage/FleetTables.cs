@@ -4,6 +4,8 @@ namespace LdFleet.Functions.Storage;
 internal static class FleetTables
 {
     public const string Operations = "operations";
+    public const string Relays = "relays";
+    public const string Emulators = "emulators";
 
-    public static IReadOnlyList<string> All { get; } = [Operations];
+    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators];
 }

@@ -5,6 +5,8 @@ namespace LdFleet.Protocol.Commands;
 /// <summary>Anything a relay sends to the cloud on the results queue.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(CommandResult), "result")]
+[JsonDerivedType(typeof(RelayHeartbeat), "heartbeat")]
+[JsonDerivedType(typeof(InventoryReport), "inventory")]
 public abstract record RelayReport
 {
     /// <summary>Version of this contract.</summary>
@@ -68,4 +70,61 @@ public sealed record CommandResult : RelayReport
 
     /// <summary>W3C trace context, carried back from the command.</summary>
     public string? TraceParent { get; init; }
+}
+
+/// <summary>"This relay is alive": sent every few seconds so the cloud can tell online sites from offline ones.</summary>
+public sealed record RelayHeartbeat : RelayReport
+{
+    /// <summary>A per-process id: a new value means the relay restarted.</summary>
+    public required string InstanceId { get; init; }
+
+    /// <summary>The relay's version.</summary>
+    public required string Version { get; init; }
+
+    /// <summary>When the relay started.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When this heartbeat was sent, by the relay's clock.</summary>
+    public required DateTimeOffset SentAt { get; init; }
+
+    /// <summary>The hosts the relay drives.</summary>
+    public IReadOnlyList<string> HostIds { get; init; } = [];
+
+    /// <summary>Commands executing right now.</summary>
+    public int CommandsInFlight { get; init; }
+}
+
+/// <summary>The emulators of one host as LDPlayer lists them, or why they could not be listed.</summary>
+public sealed record InventoryReport : RelayReport
+{
+    public required string HostId { get; init; }
+
+    /// <summary>When list2 was read, by the relay's clock.</summary>
+    public required DateTimeOffset ObservedAt { get; init; }
+
+    /// <summary>Null when the host answered; otherwise why not (the emulator list is then empty and means nothing).</summary>
+    public string? Error { get; init; }
+
+    public IReadOnlyList<InventoryEmulator> Emulators { get; init; } = [];
+}
+
+/// <summary>One emulator in an <see cref="InventoryReport"/>.</summary>
+public sealed record InventoryEmulator
+{
+    public required int Index { get; init; }
+
+    public required string Title { get; init; }
+
+    /// <summary><c>stopped</c>, <c>starting</c> or <c>running</c> (Android entered).</summary>
+    public required string State { get; init; }
+
+    public int PlayerPid { get; init; }
+
+    public int VmPid { get; init; }
+
+    public int? Width { get; init; }
+
+    public int? Height { get; init; }
+
+    public int? Dpi { get; init; }
 }

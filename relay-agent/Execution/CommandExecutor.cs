@@ -84,7 +84,7 @@ internal sealed partial class CommandExecutor
         var (emulators, error) = await _driver.ListAsync(host, cancellationToken);
         return emulators is null
             ? DriverResult.Failure(null, DriverErrors.ListUnreadable, error ?? "list2 could not be read.")
-            : new DriverResult(true, 0, InventoryJson.Serialize(host.Id, emulators));
+            : new DriverResult(true, 0, InventoryJson.Serialize(InventoryJson.Report(_siteId, host.Id, _time.GetUtcNow(), emulators, null)));
     }
 
     private string? Reject(EmulatorCommand command)

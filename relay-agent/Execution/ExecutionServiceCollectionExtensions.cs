@@ -8,6 +8,7 @@ internal static class ExecutionServiceCollectionExtensions
     {
         builder.Services.TryAddSingleton<CommandExecutor>();
         builder.Services.TryAddSingleton<CommandJournal>();
+        builder.Services.TryAddSingleton<Reporting.RelayActivity>();
         builder.Services.AddHostedService<JournalPruner>();
         return builder;
     }

@@ -49,11 +49,12 @@ internal static class InventoryCommand
         }
 
         var driver = host.Services.GetRequiredService<LdPlayerDriver>();
+        var siteId = host.Services.GetRequiredService<IOptions<RelayOptions>>().Value.SiteId;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var results = await Task.WhenAll(hosts.All.Select(async h =>
         {
             var (emulators, error) = await driver.ListAsync(h, timeout.Token);
-            return emulators is null ? new InventoryHost(h.Id, [], error) : InventoryJson.ToHost(h.Id, emulators);
+            return InventoryJson.Report(siteId, h.Id, DateTimeOffset.UtcNow, emulators, error);
         }));
 
         await stdout.WriteLineAsync(InventoryJson.Serialize(results));

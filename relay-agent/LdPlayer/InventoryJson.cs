@@ -1,31 +1,33 @@
 using System.Text.Json;
+using LdFleet.Protocol.Commands;
 
 namespace LdFleet.Relay.LdPlayer;
 
-/// <summary>The inventory shape operators and the cloud read: one host's emulators as list2 reports them.</summary>
+/// <summary>Turns list2 rows into the inventory shape the cloud and operators read.</summary>
 internal static class InventoryJson
 {
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new(ProtocolJson.Options) { WriteIndented = true };
 
-    public static string Serialize(string hostId, IReadOnlyList<EmulatorInfo> emulators) =>
-        JsonSerializer.Serialize(ToHost(hostId, emulators), Options);
+    public static InventoryReport Report(string siteId, string hostId, DateTimeOffset observedAt, IReadOnlyList<EmulatorInfo>? emulators, string? error) => new()
+    {
+        SiteId = siteId,
+        HostId = hostId,
+        ObservedAt = observedAt,
+        Error = emulators is null ? error ?? "list2 could not be read." : null,
+        Emulators = (emulators ?? []).Select(e => new InventoryEmulator
+        {
+            Index = e.Index,
+            Title = e.Title,
+            State = e.IsAndroidStarted ? "running" : e.IsStarted ? "starting" : "stopped",
+            PlayerPid = e.PlayerProcessId,
+            VmPid = e.VmProcessId,
+            Width = e.Width,
+            Height = e.Height,
+            Dpi = e.Dpi,
+        }).ToArray(),
+    };
 
-    public static string Serialize(IEnumerable<InventoryHost> hosts) => JsonSerializer.Serialize(hosts, Options);
+    public static string Serialize(IEnumerable<InventoryReport> reports) => JsonSerializer.Serialize(reports, Indented);
 
-    public static InventoryHost ToHost(string hostId, IReadOnlyList<EmulatorInfo> emulators) => new(
-        hostId,
-        emulators.Select(e => new InventoryEmulator(
-            e.Index,
-            e.Title,
-            e.IsAndroidStarted ? "running" : e.IsStarted ? "starting" : "stopped",
-            e.PlayerProcessId,
-            e.VmProcessId,
-            e.Width is { } w ? new InventoryResolution(w, e.Height!.Value, e.Dpi!.Value) : null)).ToArray(),
-        null);
+    public static string Serialize(InventoryReport report) => JsonSerializer.Serialize(report, Indented);
 }
-
-internal sealed record InventoryHost(string HostId, IReadOnlyList<InventoryEmulator> Emulators, string? Error);
-
-internal sealed record InventoryEmulator(int Index, string Title, string State, int PlayerPid, int VmPid, InventoryResolution? Resolution);
-
-internal sealed record InventoryResolution(int Width, int Height, int Dpi);

@@ -4,6 +4,7 @@ using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Transport;
 using LdFleet.Relay.Execution;
 using LdFleet.Relay.Hosting;
+using LdFleet.Relay.Reporting;
 using Microsoft.Extensions.Options;
 
 namespace LdFleet.Relay.Polling;
@@ -17,6 +18,7 @@ internal sealed partial class CommandListener : BackgroundService
     private readonly IMessageQueueFactory _queues;
     private readonly CommandExecutor _executor;
     private readonly CommandJournal _journal;
+    private readonly RelayActivity _activity;
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly PollingOptions _options;
@@ -27,10 +29,15 @@ internal sealed partial class CommandListener : BackgroundService
     // Long enough for a typical command to finish, short enough that the duplicate is answered promptly.
     private static readonly TimeSpan DuplicateRetryDelay = TimeSpan.FromSeconds(2);
 
+    // Broker or network outages: retry fast at first, never slower than every 30 s.
+    private static readonly TimeSpan ReconnectBaseDelay = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ReconnectMaxDelay = TimeSpan.FromSeconds(30);
+
     public CommandListener(
         IMessageQueueFactory queues,
         CommandExecutor executor,
         CommandJournal journal,
+        RelayActivity activity,
         TimeProvider time,
         IOptions<PollingOptions> options,
         IOptions<RelayOptions> relay,
@@ -39,6 +46,7 @@ internal sealed partial class CommandListener : BackgroundService
         _queues = queues;
         _executor = executor;
         _journal = journal;
+        _activity = activity;
         _time = time;
         _options = options.Value;
         _siteId = relay.Value.SiteId;
@@ -59,6 +67,7 @@ internal sealed partial class CommandListener : BackgroundService
         var inFlight = new HashSet<Task>();
         var idle = _options.MinPollInterval;
         var failing = false;
+        var failures = 0;
         LogListening(_logger, _siteId, commands.Name);
 
         while (!stoppingToken.IsCancellationRequested)
@@ -107,8 +116,9 @@ internal sealed partial class CommandListener : BackgroundService
                 inFlight.RemoveWhere(t => t.IsCompleted);
                 if (failing)
                 {
-                    LogReconnected(_logger, commands.Name);
+                    LogReconnected(_logger, commands.Name, failures);
                     failing = false;
+                    failures = 0;
                 }
 
                 idle = messages.Count > 0 ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollInterval.Ticks));
@@ -131,7 +141,7 @@ internal sealed partial class CommandListener : BackgroundService
                 }
 
                 failing = true;
-                await DelayQuietlyAsync(_options.MaxPollInterval, stoppingToken);
+                await DelayQuietlyAsync(Backoff.FullJitter(failures++, ReconnectBaseDelay, ReconnectMaxDelay, Random.Shared), stoppingToken);
             }
         }
 
@@ -208,6 +218,7 @@ internal sealed partial class CommandListener : BackgroundService
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
         CommandResult result;
+        _activity.CommandStarted();
         try
         {
             result = state == JournalState.Interrupted
@@ -216,6 +227,7 @@ internal sealed partial class CommandListener : BackgroundService
         }
         finally
         {
+            _activity.CommandFinished(command);
             await renewal.CancelAsync();
             await renewing;
         }
@@ -274,8 +286,8 @@ internal sealed partial class CommandListener : BackgroundService
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Receiving from {Queue} failed; retrying until it works")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Receiving from {Queue} works again")]
-    private static partial void LogReconnected(ILogger logger, string queue);
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Receiving from {Queue} works again after {Failures} failed attempts")]
+    private static partial void LogReconnected(ILogger logger, string queue, int failures);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Message {MessageId} is not a command ({Reason}); dead-lettered")]
     private static partial void LogInvalidCommand(ILogger logger, string messageId, string reason);

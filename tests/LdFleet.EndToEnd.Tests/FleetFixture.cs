@@ -58,6 +58,9 @@ public sealed class FleetFixture : IAsyncLifetime
             // Short locks so a killed relay's commands come back within seconds, not a minute.
             ["Polling__LockDuration"] = "00:00:05",
             ["Polling__MaxPollInterval"] = "00:00:00.250",
+            ["Reporting__HeartbeatInterval"] = "00:00:01",
+            ["Reporting__InventoryInterval"] = "00:00:05",
+            ["Reporting__InventoryDebounce"] = "00:00:00.100",
         };
         for (var i = 0; i < _hosts.Count; i++)
         {

@@ -322,7 +322,9 @@ internal sealed partial class AmqpConnectionScope : IAsyncDisposable
         {
             try
             {
-                await connection.CloseAsync(TimeSpan.FromSeconds(5), null);
+                // Send close without waiting for the peer's answer: RabbitMQ 3.10 was seen taking seconds to
+                // answer, and nothing depends on it once the connection is being dropped.
+                await connection.CloseAsync(TimeSpan.Zero, null);
             }
             catch (Exception ex) when (ex is AmqpException or TimeoutException or ObjectDisposedException or InvalidOperationException or IOException)
             {

@@ -25,7 +25,7 @@ public sealed class InventoryCommandTests
         Assert.Equal("LDPlayer-1", emulators[1].GetProperty("title").GetString());
         Assert.NotEqual("stopped", emulators[1].GetProperty("state").GetString());
         Assert.True(emulators[1].GetProperty("playerPid").GetInt32() > 0);
-        Assert.Equal(1280, emulators[1].GetProperty("resolution").GetProperty("width").GetInt32());
+        Assert.Equal(1280, emulators[1].GetProperty("width").GetInt32());
     }
 
     [Fact]

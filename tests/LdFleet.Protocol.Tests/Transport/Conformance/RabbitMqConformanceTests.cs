@@ -22,12 +22,10 @@ public sealed class RabbitMqFixture : IAsyncLifetime
             .Select(i => new RabbitMqQueue(PoolName(i), DeadLetterQueue: PoolName(i) + AmqpMessageQueueFactory.RabbitMqDeadLetterSuffix))
             .Append(new RabbitMqQueue(LimitedQueue, DeliveryLimit: 2, DeadLetterQueue: LimitedQueue + AmqpMessageQueueFactory.RabbitMqDeadLetterSuffix))
             .ToArray();
-        File.AppendAllText("/tmp/rmq-trace", $"{DateTime.Now:T} start\n");
         Server = await RabbitMqServer.StartAsync(queues);
-        File.AppendAllText("/tmp/rmq-trace", $"{DateTime.Now:T} started {Server.Port}\n");
     }
 
-    public async Task DisposeAsync() { File.AppendAllText("/tmp/rmq-trace", $"{DateTime.Now:T} dispose\n"); await Server.DisposeAsync(); File.AppendAllText("/tmp/rmq-trace", $"{DateTime.Now:T} disposed\n"); }
+    public Task DisposeAsync() => Server?.DisposeAsync().AsTask() ?? Task.CompletedTask;
 
     /// <summary>A queue no other test has used: AMQP 1.0 on RabbitMQ 3.10 cannot declare new ones.</summary>
     public string TakeQueue()
