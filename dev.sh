@@ -33,6 +33,16 @@ ensure_tools() {
       die "OpenSSH server and client are required for the relay's SSH tests; install them (e.g. sudo apt-get install openssh-server openssh-client)."
     fi
   fi
+  # RabbitMQ 3.10 with its AMQP 1.0 plugin is the local stand-in for Service Bus; the transport tests start
+  # it as a private process (tests/LdFleet.Testing/RabbitMqServer.cs) and fail without it.
+  if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    log "rabbitmq-server not found; installing it from the distribution's packages"
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+    else
+      die "rabbitmq-server (3.10, Debian package) is required by the transport tests; install it (e.g. sudo apt-get install rabbitmq-server)."
+    fi
+  fi
   if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing Azurite (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error

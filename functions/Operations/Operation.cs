@@ -50,6 +50,9 @@ internal sealed record Operation
 
     public required DateTimeOffset DeliverBy { get; init; }
 
+    /// <summary>If no result has arrived by then, the relay is presumed lost and the operation times out.</summary>
+    public required DateTimeOffset AnswerBy { get; init; }
+
     public DateTimeOffset? DispatchedAt { get; init; }
 
     public DateTimeOffset? CompletedAt { get; init; }

@@ -11,6 +11,9 @@ internal sealed record CommandSent(string CommandId, DateTimeOffset At) : Operat
 /// <summary>The relay answered.</summary>
 internal sealed record ResultReceived(CommandResult Result, DateTimeOffset At) : OperationEvent(At);
 
+/// <summary>The sweep looked at the operation at <paramref name="At"/>.</summary>
+internal sealed record DeadlineCheck(DateTimeOffset At) : OperationEvent(At);
+
 /// <summary>
 /// The pure core of an operation: no I/O, no clock, no randomness (time and ids arrive with the inputs).
 /// Returning null means "no change", which is how duplicates and stale events are absorbed.
@@ -47,6 +50,7 @@ internal static class OperationDecider
             CreatedAt = now,
             UpdatedAt = now,
             DeliverBy = deliverBy,
+            AnswerBy = deliverBy + command.ExecutionTimeout + options.AnswerGrace,
             PendingCommand = command,
         };
         return (operation, command);
@@ -56,6 +60,7 @@ internal static class OperationDecider
     {
         CommandSent sent => OnSent(operation, sent),
         ResultReceived received => OnResult(operation, received),
+        DeadlineCheck check => OnDeadlineCheck(operation, check),
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event, "Unknown operation event."),
     };
 
@@ -70,6 +75,27 @@ internal static class OperationDecider
         return operation.Status == OperationStatus.Pending
             ? operation with { Status = OperationStatus.Dispatched, DispatchedAt = sent.At, UpdatedAt = sent.At, PendingCommand = null }
             : operation with { PendingCommand = null, UpdatedAt = sent.At };
+    }
+
+    private static Operation? OnDeadlineCheck(Operation operation, DeadlineCheck check)
+    {
+        if (operation.Status.IsTerminal() || check.At <= operation.AnswerBy)
+        {
+            return null;
+        }
+
+        // Neither a result nor an Expired answer came back: the site was offline past the delivery deadline
+        // and its relay never picked the command up, or the relay died with it. The command id is retired, so a
+        // late result cannot reopen the operation.
+        return operation with
+        {
+            Status = OperationStatus.TimedOut,
+            CompletedAt = check.At,
+            UpdatedAt = check.At,
+            ErrorCode = "NoAnswer",
+            Error = $"No result from site {operation.SiteId} by {operation.AnswerBy:O} (deliver-by {operation.DeliverBy:O}); the relay may be offline.",
+            PendingCommand = null,
+        };
     }
 
     private static Operation? OnResult(Operation operation, ResultReceived received)

@@ -40,10 +40,43 @@ internal sealed partial class OperationService
 
         await _store.CreateAsync(operation, cancellationToken);
         LogCreated(_logger, operation.Id, operation.Action, operation.SiteId, operation.HostId, operation.Index);
+        return await SendAsync(operation, command, cancellationToken);
+    }
 
-        var queue = await SiteQueueAsync(request.SiteId, cancellationToken);
-        var ttl = command.DeliverBy - now + MessageTtlSlack;
-        await queue.SendAsync(new OutboundMessage(ProtocolJson.Serialize(command)) { TimeToLive = ttl }, cancellationToken);
+    /// <summary>
+    /// Sends a command still sitting in an operation's outbox (the process died, or the broker failed, between
+    /// recording and sending). Sending twice is harmless: the command id is the same and the relay dedups.
+    /// </summary>
+    public async Task<bool> RedriveAsync(string operationId, CancellationToken cancellationToken)
+    {
+        var operation = await _store.GetAsync(operationId, cancellationToken);
+        if (operation?.PendingCommand is not { } command || operation.Status.IsTerminal())
+        {
+            return false;
+        }
+
+        LogRedriving(_logger, operation.Id, command.CommandId);
+        await SendAsync(operation, command, cancellationToken);
+        return true;
+    }
+
+    /// <summary>Times the operation out if its answer deadline has passed.</summary>
+    public async Task<bool> CheckDeadlineAsync(string operationId, CancellationToken cancellationToken)
+    {
+        var (outcome, operation) = await _store.ApplyAsync(operationId, op => OperationDecider.Decide(op, new DeadlineCheck(_time.GetUtcNow())), cancellationToken);
+        if (outcome == ApplyOutcome.Applied)
+        {
+            LogTimedOut(_logger, operationId, operation!.AnswerBy);
+        }
+
+        return outcome == ApplyOutcome.Applied;
+    }
+
+    private async Task<Operation> SendAsync(Operation operation, EmulatorCommand command, CancellationToken cancellationToken)
+    {
+        var queue = await SiteQueueAsync(operation.SiteId, cancellationToken);
+        var ttl = command.DeliverBy - _time.GetUtcNow() + MessageTtlSlack;
+        await queue.SendAsync(new OutboundMessage(ProtocolJson.Serialize(command)) { TimeToLive = ttl > TimeSpan.Zero ? ttl : MessageTtlSlack, MessageId = command.CommandId }, cancellationToken);
 
         var (_, sent) = await _store.ApplyAsync(operation.Id, op => OperationDecider.Decide(op, new CommandSent(command.CommandId, _time.GetUtcNow())), cancellationToken);
         LogDispatched(_logger, operation.Id, command.CommandId, queue.Name);
@@ -80,6 +113,12 @@ internal sealed partial class OperationService
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{OperationId}: created {Action} for site {SiteId} host {HostId} emulator {Index}")]
     private static partial void LogCreated(ILogger logger, string operationId, string action, string siteId, string hostId, int index);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "{OperationId}: command {CommandId} was never confirmed sent; sending it again")]
+    private static partial void LogRedriving(ILogger logger, string operationId, string commandId);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "{OperationId}: no answer by {AnswerBy}; timed out")]
+    private static partial void LogTimedOut(ILogger logger, string operationId, DateTimeOffset answerBy);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "{OperationId}: command {CommandId} sent to {Queue}")]
     private static partial void LogDispatched(ILogger logger, string operationId, string commandId, string queue);

@@ -78,6 +78,31 @@ internal sealed class OperationStore
         }
     }
 
+    /// <summary>
+    /// Ids of operations in <paramref name="status"/> last updated before <paramref name="before"/>. A
+    /// cross-partition query: fine for the sweep's low rate, but the engine's time-bucketed deadline index
+    /// is what should replace it as operation counts grow.
+    /// </summary>
+    public async IAsyncEnumerable<string> FindStaleAsync(OperationStatus status, DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"Status eq {status.ToString()} and UpdatedAt lt {before}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        {
+            yield return entity.PartitionKey;
+        }
+    }
+
+    /// <summary>Ids of unfinished operations whose answer deadline passed before <paramref name="now"/>.</summary>
+    public async IAsyncEnumerable<string> FindOverdueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter(
+            $"(Status eq {nameof(OperationStatus.Pending)} or Status eq {nameof(OperationStatus.Dispatched)} or Status eq {nameof(OperationStatus.Running)}) and AnswerBy lt {now}");
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        {
+            yield return entity.PartitionKey;
+        }
+    }
+
     private static TableEntity ToEntity(Operation operation) => new(operation.Id, StateRowKey)
     {
         [nameof(Operation.Action)] = operation.Action,
@@ -90,6 +115,7 @@ internal sealed class OperationStore
         [nameof(Operation.CreatedAt)] = operation.CreatedAt,
         [nameof(Operation.UpdatedAt)] = operation.UpdatedAt,
         [nameof(Operation.DeliverBy)] = operation.DeliverBy,
+        [nameof(Operation.AnswerBy)] = operation.AnswerBy,
         [nameof(Operation.DispatchedAt)] = operation.DispatchedAt,
         [nameof(Operation.CompletedAt)] = operation.CompletedAt,
         [nameof(Operation.ExitCode)] = operation.ExitCode,
@@ -115,6 +141,7 @@ internal sealed class OperationStore
             CreatedAt = entity.GetDateTimeOffset(nameof(Operation.CreatedAt)) ?? default,
             UpdatedAt = entity.GetDateTimeOffset(nameof(Operation.UpdatedAt)) ?? default,
             DeliverBy = entity.GetDateTimeOffset(nameof(Operation.DeliverBy)) ?? default,
+            AnswerBy = entity.GetDateTimeOffset(nameof(Operation.AnswerBy)) ?? default,
             DispatchedAt = entity.GetDateTimeOffset(nameof(Operation.DispatchedAt)),
             CompletedAt = entity.GetDateTimeOffset(nameof(Operation.CompletedAt)),
             ExitCode = entity.GetInt32(nameof(Operation.ExitCode)),

@@ -20,6 +20,18 @@ internal sealed class OperationsOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Operations:QuitExecutionTimeout must be between 1 second and 1 hour.")]
     public TimeSpan QuitExecutionTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Extra time after deliver-by plus execution timeout before a silent operation is timed out.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Operations:AnswerGrace must be between 0 and 1 hour.")]
+    public TimeSpan AnswerGrace { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the sweep re-drives unsent commands and times out silent operations.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Operations:SweepInterval must be between 100 ms and 10 minutes.")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A command still in the outbox this long after its last update is sent again by the sweep.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Operations:RedriveAfter must be between 0 and 1 hour.")]
+    public TimeSpan RedriveAfter { get; set; } = TimeSpan.FromSeconds(10);
+
     public TimeSpan ExecutionTimeoutFor(string action) => action switch
     {
         EmulatorActions.Launch => LaunchExecutionTimeout,

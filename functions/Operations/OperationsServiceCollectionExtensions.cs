@@ -10,6 +10,11 @@ internal static class OperationsServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<OperationStore>();
         builder.Services.AddSingleton<OperationService>();
+        builder.Services.AddSingleton<OperationSweeper>();
+        if (builder.Configuration.GetValue("Operations:SweepEnabled", true))
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationSweeper>());
+        }
         return builder;
     }
 }

@@ -493,9 +493,20 @@ internal sealed partial class AmqpMessageQueue : IMessageQueue
     {
         try
         {
+            if (_dialect == AmqpDialect.RabbitMq3)
+            {
+                // RabbitMQ accepts a sender to /amq/queue/<missing> and drops what it publishes there, so only a
+                // consumer proves the queue exists: attach one without credit (nothing is delivered) and close it.
+                var (session, _) = await _scope.GetSessionAsync(cancellationToken);
+                var probe = await AmqpLinks.AttachReceiverAsync(
+                    session, $"{_scope.ContainerId}-probe-{entityPath}-{Guid.NewGuid():N}", new Source { Address = address }, new Target(), _options.OperationTimeout, cancellationToken);
+                await probe.CloseAsync(TimeSpan.Zero, null).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                return;
+            }
+
             await _scope.GetSenderAsync(entityPath, address, cancellationToken);
         }
-        catch (AmqpException ex) when (ex.Error?.Condition?.ToString() == ErrorCode.NotFound)
+        catch (AmqpException ex) when (_dialect == AmqpDialect.RabbitMq3 || ex.Error?.Condition?.ToString() == ErrorCode.NotFound)
         {
             var hint = _dialect == AmqpDialect.RabbitMq3
                 ? "declare it in the broker's definitions (RabbitMQ 3.10 cannot create queues over AMQP 1.0)"

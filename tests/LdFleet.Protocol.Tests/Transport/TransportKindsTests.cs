@@ -9,6 +9,8 @@ public sealed class TransportKindsTests
     [InlineData("DefaultEndpointsProtocol=https;AccountName=x;AccountKey=eQ==;EndpointSuffix=core.windows.net", TransportKind.StorageQueues)]
     [InlineData("QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;AccountName=devstoreaccount1", TransportKind.StorageQueues)]
     [InlineData("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=relay;SharedAccessKey=abc", TransportKind.ServiceBus)]
+    [InlineData("amqp://guest:guest@127.0.0.1:5673", TransportKind.Amqp)]
+    [InlineData("amqps://user:p%40ss@broker.example:5671", TransportKind.Amqp)]
     [InlineData("", TransportKind.Unknown)]
     [InlineData("hello", TransportKind.Unknown)]
     [InlineData(null, TransportKind.Unknown)]
