@@ -7,7 +7,7 @@ namespace LdFleet.EndToEnd.Tests;
 /// The whole local fleet as real processes: Azurite, the cloud app on Kestrel, one relay for site "lab"
 /// driving two simulated LDPlayer hosts with four emulators each.
 /// </summary>
-public sealed class FleetFixture : IAsyncLifetime
+public class FleetFixture : IAsyncLifetime
 {
     public const string SiteId = "lab";
 
@@ -19,13 +19,19 @@ public sealed class FleetFixture : IAsyncLifetime
 
     public HttpClient Api { get; } = new();
 
+    /// <summary>The storage emulator, for outage tests.</summary>
+    public AzuriteServer Storage => _azurite!;
+
+    /// <summary>Whether Azurite keeps data on disk (so it can be restarted) instead of in memory.</summary>
+    protected virtual bool PersistentStorage => false;
+
     public IReadOnlyList<SimulatedHost> Hosts => _hosts;
 
     public string Diagnostics => $"{_cloud?.Tail()}\n{_relay?.Tail()}";
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
-        _azurite = await AzuriteServer.StartAsync();
+        _azurite = await AzuriteServer.StartAsync(PersistentStorage);
         _hosts.Add(await SimulatedHost.CreateAsync("host-1", 4));
         _hosts.Add(await SimulatedHost.CreateAsync("host-2", 4));
 
@@ -36,6 +42,8 @@ public sealed class FleetFixture : IAsyncLifetime
             ["ASPNETCORE_URLS"] = Api.BaseAddress.ToString(),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Storage__ConnectionString"] = _azurite.ConnectionString,
+            ["Operations__SweepInterval"] = "00:00:01",
+            ["Operations__RedriveAfter"] = "00:00:02",
         });
         await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
 
@@ -84,7 +92,7 @@ public sealed class FleetFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Api.Dispose();
         foreach (var process in new[] { _relay, _cloud })
@@ -104,11 +112,11 @@ public sealed class FleetFixture : IAsyncLifetime
     }
 
     /// <summary>Polls an operation until it reaches a terminal status.</summary>
-    public Task<OperationDto> WaitForTerminalAsync(Uri location) =>
+    public Task<OperationDto> WaitForTerminalAsync(Uri location, TimeSpan? timeout = null) =>
         Poll.UntilAsync(
             async () => (await Api.GetFromJsonAsync<OperationDto>(location))!,
             op => op.Status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled",
-            TimeSpan.FromSeconds(60),
+            timeout ?? TimeSpan.FromSeconds(60),
             "the operation to finish\n" + Diagnostics);
 
     private async Task<bool> IsLiveAsync()

@@ -84,6 +84,35 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>The last lines of output, for assertion messages.</summary>
     public string Tail(int count = 40) => $"--- last output of {_name} ---\n" + string.Join('\n', _lines.TakeLast(count));
 
+    /// <summary>Asks the process to stop (SIGTERM) and waits; kills it if it does not stop in time.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            await KillAsync();
+            return;
+        }
+
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            await KillAsync();
+        }
+    }
+
     /// <summary>Kills the process tree at once, as a crash would.</summary>
     public async Task KillAsync()
     {

@@ -110,15 +110,22 @@ public sealed class RabbitMqServer : IAsyncDisposable
 
     private async Task StopEpmdAsync()
     {
+        // epmd refuses "-kill" while it still lists a live node, and the killed node's registration can outlive
+        // it for a moment: ask until it answers "Killed" or is no longer there.
         var epmd = File.Exists("/usr/bin/epmd") ? "/usr/bin/epmd" : "epmd";
+        var environment = new Dictionary<string, string?> { ["ERL_EPMD_PORT"] = _epmdPort.ToString(CultureInfo.InvariantCulture) };
         try
         {
-            await using var kill = ChildProcess.Start("epmd", epmd, ["-kill"], new Dictionary<string, string?> { ["ERL_EPMD_PORT"] = _epmdPort.ToString(CultureInfo.InvariantCulture) }, _directory);
-            await Poll.UntilAsync(() => Task.FromResult(kill.HasExited), done => done, TimeSpan.FromSeconds(10), "epmd -kill to finish");
+            await Poll.UntilAsync(async () =>
+            {
+                await using var kill = ChildProcess.Start("epmd", epmd, ["-kill"], environment, _directory);
+                await Poll.UntilAsync(() => Task.FromResult(kill.HasExited), done => done, TimeSpan.FromSeconds(5), "epmd -kill to finish");
+                return kill.Lines.Any(l => l.Contains("Killed", StringComparison.Ordinal) || l.Contains("Cannot connect", StringComparison.Ordinal));
+            }, stopped => stopped, TimeSpan.FromSeconds(10), $"the private epmd on port {_epmdPort} to stop");
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or TimeoutException or InvalidOperationException)
         {
-            // epmd was never started or is already gone.
+            // Nothing more can be done from here; the broker itself is gone already.
         }
     }
 
