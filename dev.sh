@@ -148,6 +148,7 @@ cmd_up() {
 
   log "starting the relay for site 'lab' (hosts host-1, host-2)"
   DOTNET_ENVIRONMENT=Development Relay__SiteId=lab Transport__ConnectionString="$connection" \
+    Relay__JournalPath="$state_dir/relay-lab.db" Reporting__HeartbeatInterval=00:00:10 Reporting__InventoryInterval=00:00:30 \
     Relay__Hosts__0__Id=host-1 Relay__Hosts__0__LdConsolePath="$simulator" Relay__Hosts__0__Environment__LDSIM_HOME="$state_dir/hosts/host-1" \
     Relay__Hosts__1__Id=host-2 Relay__Hosts__1__LdConsolePath="$simulator" Relay__Hosts__1__Environment__LDSIM_HOME="$state_dir/hosts/host-2" \
     dotnet "relay-agent/bin/$configuration/net10.0/LdFleet.Relay.dll" > >(sed -u 's/^/[relay] /') 2>&1 &
