@@ -15,12 +15,16 @@ public class FleetFixture : IAsyncLifetime
     private AzuriteServer? _azurite;
     private ChildProcess? _cloud;
     private ChildProcess? _relay;
+    private string? _transport;
     private readonly string _journalId = Guid.NewGuid().ToString("N");
 
     public HttpClient Api { get; } = new();
 
     /// <summary>The storage emulator, for outage tests.</summary>
     public AzuriteServer Storage => _azurite!;
+
+    /// <summary>Starts the message transport and returns its connection string; null means Storage Queues on Azurite.</summary>
+    protected virtual Task<string?> StartTransportAsync() => Task.FromResult<string?>(null);
 
     /// <summary>Whether Azurite keeps data on disk (so it can be restarted) instead of in memory.</summary>
     protected virtual bool PersistentStorage => false;
@@ -32,6 +36,7 @@ public class FleetFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         _azurite = await AzuriteServer.StartAsync(PersistentStorage);
+        _transport = await StartTransportAsync() ?? _azurite.ConnectionString;
         _hosts.Add(await SimulatedHost.CreateAsync("host-1", 4));
         _hosts.Add(await SimulatedHost.CreateAsync("host-2", 4));
 
@@ -42,6 +47,7 @@ public class FleetFixture : IAsyncLifetime
             ["ASPNETCORE_URLS"] = Api.BaseAddress.ToString(),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Storage__ConnectionString"] = _azurite.ConnectionString,
+            ["Transport__ConnectionString"] = _transport,
             ["Operations__SweepInterval"] = "00:00:01",
             ["Operations__RedriveAfter"] = "00:00:02",
         });
@@ -61,7 +67,7 @@ public class FleetFixture : IAsyncLifetime
             ["DOTNET_ENVIRONMENT"] = "Development",
             ["Relay__SiteId"] = SiteId,
             ["Relay__JournalPath"] = Path.Combine(_hosts[0].Home, "..", $"relay-journal-{_journalId}.db"),
-            ["Transport__ConnectionString"] = _azurite!.ConnectionString,
+            ["Transport__ConnectionString"] = _transport,
 
             // Short locks so a killed relay's commands come back within seconds, not a minute.
             ["Polling__LockDuration"] = "00:00:05",

@@ -13,7 +13,11 @@ switch (suite)
         var report = await DriverOverheadBench.RunAsync(iterations);
         report.Write(Console.Out, outputDir);
         return 0;
+    case "e2e":
+        var e2e = await EndToEndBench.RunAsync(iterations);
+        e2e.Write(Console.Out, outputDir);
+        return 0;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e");
         return 2;
 }

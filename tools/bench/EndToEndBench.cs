@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LdFleet.Testing;
+
+namespace LdFleet.Bench;
+
+/// <summary>
+/// API to result, per transport: the cloud app, a relay and a simulated host as real processes, commands on
+/// Storage Queues (Azurite) or AMQP 1.0 (RabbitMQ 3.10). The baseline is the relay's unavoidable work for
+/// one launch/quit: two simulator spawns (the command and the list2 that verifies it), measured in the same run.
+/// </summary>
+internal static class EndToEndBench
+{
+    private const string SiteId = "bench";
+
+    public static async Task<BenchReport> RunAsync(int iterations)
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        await using var broker = await RabbitMqServer.StartAsync(
+        [
+            new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
+            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
+        ]);
+        using var sim = await SimulatedHost.CreateAsync("host-1", 8);
+
+        var baseline = new List<double>();
+        for (var i = 0; i < iterations; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await sim.RunAsync(i % 2 == 0 ? "launch" : "quit", "--index", "7");
+            await sim.RunAsync("list2");
+            baseline.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        var rows = new List<(string, Stats)> { ("baseline: launch/quit + list2 spawns", Stats.Of(baseline)) };
+        var derived = new List<(string, double)>();
+        foreach (var (name, transport) in new[] { ("Storage Queues (Azurite)", azurite.ConnectionString), ("AMQP 1.0 (RabbitMQ 3.10)", broker.ConnectionString) })
+        {
+            var (latency, throughput) = await MeasureAsync(azurite.ConnectionString, transport, sim, iterations);
+            rows.Add(($"{name}: API -> Succeeded, sequential", Stats.Of(latency)));
+            derived.Add(($"{name}: added latency p50 over baseline (ms)", Stats.Of(latency).P50 - Stats.Of(baseline).P50));
+            derived.Add(($"{name}: operations/s with 16 concurrent clients", throughput));
+        }
+
+        return new BenchReport("e2e", iterations, rows, derived);
+    }
+
+    private static async Task<(List<double> Latency, double Throughput)> MeasureAsync(string storage, string transport, SimulatedHost sim, int iterations)
+    {
+        var port = FreePort.Next();
+        using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = api.BaseAddress.ToString(),
+            ["Storage__ConnectionString"] = storage,
+            ["Transport__ConnectionString"] = transport,
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["RelayResults__MaxPollInterval"] = "00:00:00.100",
+        });
+        await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app");
+        await using var relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], new Dictionary<string, string?>
+        {
+            ["Relay__SiteId"] = SiteId,
+            ["Relay__JournalPath"] = Path.Combine(sim.Home, $"journal-{Guid.NewGuid():N}.db"),
+            ["Relay__Hosts__0__Id"] = sim.Id,
+            ["Relay__Hosts__0__LdConsolePath"] = RepoPaths.Simulator,
+            ["Relay__Hosts__0__LaunchStagger"] = "00:00:00",
+            ["Relay__Hosts__0__Environment__LDSIM_HOME"] = sim.Home,
+            ["Transport__ConnectionString"] = transport,
+            ["Polling__MaxPollInterval"] = "00:00:00.100",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__LdFleet.Relay.Polling"] = "Information",
+        });
+        await relay.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+
+        // Warm-up, then sequential single operations.
+        for (var i = 0; i < 5; i++)
+        {
+            await RunOneAsync(api, i);
+        }
+
+        var latency = new List<double>();
+        for (var i = 0; i < iterations; i++)
+        {
+            latency.Add(await RunOneAsync(api, i));
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var gate = new SemaphoreSlim(16);
+        await Task.WhenAll(Enumerable.Range(0, iterations * 2).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await RunOneAsync(api, i);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return (latency, iterations * 2 / Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private static async Task<double> RunOneAsync(HttpClient api, int i)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var action = i / 8 % 2 == 0 ? "launch" : "quit";
+        using var response = await api.PostAsync(new Uri($"/api/sites/{SiteId}/hosts/host-1/emulators/{i % 7}/{action}", UriKind.Relative), null);
+        response.EnsureSuccessStatusCode();
+        var location = response.Headers.Location!;
+        var done = await Poll.UntilAsync(
+            async () => (await api.GetFromJsonAsync<JsonElement>(location)).GetProperty("status").GetString(),
+            status => status is "Succeeded" or "Failed" or "TimedOut",
+            TimeSpan.FromSeconds(60),
+            "the operation");
+        if (done != "Succeeded")
+        {
+            throw new InvalidOperationException($"Operation {location} ended {done}.");
+        }
+
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    private static async Task<bool> IsLiveAsync(HttpClient api)
+    {
+        try
+        {
+            using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+}
