@@ -57,6 +57,9 @@ internal sealed record Operation
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>When the relay began executing the command (relay clock), as its result reported.</summary>
+    public DateTimeOffset? RelayStartedAt { get; init; }
+
     public int? ExitCode { get; init; }
 
     public string? Output { get; init; }

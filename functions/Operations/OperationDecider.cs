@@ -118,6 +118,7 @@ internal static class OperationDecider
             CompletedAt = received.At,
             UpdatedAt = received.At,
             DispatchedAt = operation.DispatchedAt ?? received.At,
+            RelayStartedAt = result.StartedAt,
             ExitCode = result.ExitCode,
             Output = result.Output,
             ErrorCode = result.ErrorCode,
