@@ -8,6 +8,8 @@ public sealed class AmqpFleetFixture : FleetFixture
 {
     private RabbitMqServer? _broker;
 
+    public RabbitMqServer Broker => _broker!;
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -52,6 +54,10 @@ public sealed class AmqpTransportTests : IClassFixture<AmqpFleetFixture>
         Assert.Equal(1, host.JournalCount("launch"));
         Assert.Equal(1, host.JournalCount("quit"));
     }
+
+    [Fact]
+    public Task BrokerRestartDuring200Operations_AllComplete() =>
+        OutageScenario.RunAsync(_fleet, _fleet.Broker.StopAsync, () => _fleet.Broker.StartAgainAsync());
 
     [Fact]
     public async Task MissingEmulator_OverAmqp_FailsWithLdConsoleMessage()

@@ -26,14 +26,16 @@ public sealed class RabbitMqServer : IAsyncDisposable
     public const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
     private const string User = "ldfleet";
 
-    private readonly ChildProcess _process;
     private readonly string _directory;
     private readonly int _epmdPort;
+    private readonly int _distPort;
+    private ChildProcess _process;
 
-    private RabbitMqServer(ChildProcess process, string directory, int port, int epmdPort, string password)
+    private RabbitMqServer(ChildProcess process, string directory, int port, int distPort, int epmdPort, string password)
     {
         _process = process;
         _directory = directory;
+        _distPort = distPort;
         _epmdPort = epmdPort;
         Port = port;
         ConnectionString = $"amqp://{User}:{password}@127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
@@ -77,12 +79,10 @@ public sealed class RabbitMqServer : IAsyncDisposable
             "amqp1_0.default_user = none\n");
 
         var process = ChildProcess.Start("rabbitmq-server", ServerScript, [], Environment(directory, port, distPort, epmdPort), directory);
-        var server = new RabbitMqServer(process, directory, port, epmdPort, password);
+        var server = new RabbitMqServer(process, directory, port, distPort, epmdPort, password);
         try
         {
-            var wait = timeout ?? TimeSpan.FromSeconds(90);
-            await process.WaitForLineAsync(l => l.Contains("Starting broker... completed", StringComparison.Ordinal), wait);
-            await Poll.UntilAsync(() => Task.FromResult(CanConnect(port)), ok => ok, TimeSpan.FromSeconds(10), $"RabbitMQ to accept connections on 127.0.0.1:{port}");
+            await server.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(90));
             return server;
         }
         catch
@@ -90,6 +90,31 @@ public sealed class RabbitMqServer : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Stops the broker the way an operator or a host reboot would (SIGTERM), keeping its data; clients see the
+    /// connection drop until <see cref="StartAgainAsync"/>. Durable messages survive, as on a real broker.
+    /// </summary>
+    public Task StopAsync() => _process.TerminateAsync(TimeSpan.FromSeconds(60));
+
+    /// <summary>Starts the stopped broker again on the same port with the same data.</summary>
+    public async Task StartAgainAsync(TimeSpan? timeout = null)
+    {
+        if (!_process.HasExited)
+        {
+            throw new InvalidOperationException("The broker is still running.");
+        }
+
+        await _process.DisposeAsync();
+        _process = ChildProcess.Start("rabbitmq-server", ServerScript, [], Environment(_directory, Port, _distPort, _epmdPort), _directory);
+        await WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(90));
+    }
+
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        await _process.WaitForLineAsync(l => l.Contains("Starting broker... completed", StringComparison.Ordinal), timeout);
+        await Poll.UntilAsync(() => Task.FromResult(CanConnect(Port)), ok => ok, TimeSpan.FromSeconds(10), $"RabbitMQ to accept connections on 127.0.0.1:{Port}");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace LdFleet.EndToEnd.Tests;
+
+/// <summary>
+/// 200 launch/quit operations from clients that retry like a CLI would, with an outage of one component
+/// injected once a quarter of them were accepted. Every accepted operation must end Succeeded.
+/// </summary>
+internal static class OutageScenario
+{
+    public const int Operations = 200;
+
+    public static async Task RunAsync(FleetFixture fleet, Func<Task> stop, Func<Task> start)
+    {
+        var locations = new ConcurrentBag<Uri>();
+        using var throttle = new SemaphoreSlim(8);
+        var outageStarted = new TaskCompletionSource();
+
+        var clients = Enumerable.Range(0, Operations).Select(async i =>
+        {
+            await throttle.WaitAsync();
+            try
+            {
+                var host = fleet.Hosts[i % 2];
+                var action = i % 4 < 2 ? "launch" : "quit";
+                locations.Add(await PostUntilAcceptedAsync(fleet, $"/api/sites/{FleetFixture.SiteId}/hosts/{host.Id}/emulators/{i % 4}/{action}"));
+                if (locations.Count == Operations / 4)
+                {
+                    outageStarted.TrySetResult();
+                }
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        }).ToList();
+
+        await outageStarted.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        await stop();
+
+        // The outage's length is the fault being injected, not a wait for something to happen.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await start();
+        await Task.WhenAll(clients);
+
+        Assert.Equal(Operations, locations.Count);
+        var finals = await Task.WhenAll(locations.Select(l => fleet.WaitForTerminalAsync(l, TimeSpan.FromMinutes(3))));
+        var failed = finals.Where(o => o.Status != "Succeeded").ToList();
+        Assert.True(failed.Count == 0, $"{failed.Count} of {Operations} did not succeed, e.g. {failed.FirstOrDefault()}\\n{fleet.Diagnostics}");
+    }
+
+    /// <summary>A client that retries a POST until the API accepts it, as a CLI or script would during an outage.</summary>
+    private static async Task<Uri> PostUntilAcceptedAsync(FleetFixture fleet, string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                using var response = await fleet.Api.PostAsync(new Uri(path, UriKind.Relative), null);
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    return response.Headers.Location!;
+                }
+
+                Assert.True((int)response.StatusCode >= 500, $"{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+            catch (HttpRequestException)
+            {
+                // The API process is up, so this is transient; retry.
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{path} was never accepted");
+            await Task.Delay(200);
+        }
+    }
+}
