@@ -34,35 +34,47 @@ public sealed class RelayFaultTests : IClassFixture<FleetFixture>
     }
 
     [Fact]
-    public async Task CommandDeliveredThreeTimes_IsExecutedOnce()
+    public async Task EveryCommandDeliveredThreeTimes_IsExecutedOnce()
     {
         var host = _fleet.Hosts[1];
-        var location = await LaunchAsync(host.Id, 1);
-        var done = await _fleet.WaitForTerminalAsync(location);
-        Assert.Equal("Succeeded", done.Status);
-
-        // Deliver the same command twice more, as an at-least-once broker may.
-        var queue = new QueueClient(_fleet.StorageConnectionString, $"ldfleet-site-{FleetFixture.SiteId}", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        var command = JsonSerializer.Serialize(new
+        var operations = new List<OperationDto>();
+        for (var i = 0; i < 12; i++)
         {
-            schemaVersion = 1,
-            commandId = $"{done.Id}.1.1",
-            operationId = done.Id,
-            siteId = FleetFixture.SiteId,
-            hostId = host.Id,
-            action = "launch",
-            index = 1,
-            issuedAt = DateTimeOffset.UtcNow,
-            deliverBy = DateTimeOffset.UtcNow.AddMinutes(5),
-        });
-        await queue.SendMessageAsync(BinaryData.FromString(command));
-        await queue.SendMessageAsync(BinaryData.FromString(command));
-        await Poll.UntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount, n => n == 0, TimeSpan.FromSeconds(30), "the duplicates to be consumed");
+            var action = i / 4 % 2 == 0 ? "launch" : "quit";
+            using var response = await _fleet.Api.PostAsync(new Uri($"/api/sites/{FleetFixture.SiteId}/hosts/{host.Id}/emulators/{i % 4}/{action}", UriKind.Relative), null);
+            var done = await _fleet.WaitForTerminalAsync(response.Headers.Location!);
+            Assert.Equal("Succeeded", done.Status);
+            operations.Add(done);
+        }
 
-        Assert.Equal(1, host.JournalCount("launch"));
-        var after = await _fleet.Api.GetFromJsonAsync<OperationDto>(location);
-        Assert.Equal("Succeeded", after!.Status);
+        var launches = host.JournalCount("launch");
+        var quits = host.JournalCount("quit");
+        Assert.Equal((8, 4), (launches, quits));
+
+        // Deliver every command twice more, concurrently, as an at-least-once broker may.
+        var queue = new QueueClient(_fleet.StorageConnectionString, $"ldfleet-site-{FleetFixture.SiteId}", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await Task.WhenAll(operations.SelectMany(op => new[] { op, op }).Select(op => queue.SendMessageAsync(BinaryData.FromString(CommandJson(op, host.Id)))));
+        await Poll.UntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount, n => n == 0, TimeSpan.FromSeconds(60), "the duplicates to be consumed");
+
+        Assert.Equal((launches, quits), (host.JournalCount("launch"), host.JournalCount("quit")));
+        foreach (var op in operations)
+        {
+            Assert.Equal("Succeeded", (await _fleet.Api.GetFromJsonAsync<OperationDto>(new Uri($"/api/operations/{op.Id}", UriKind.Relative)))!.Status);
+        }
     }
+
+    private static string CommandJson(OperationDto operation, string hostId) => JsonSerializer.Serialize(new
+    {
+        schemaVersion = 1,
+        commandId = $"{operation.Id}.1.1",
+        operationId = operation.Id,
+        siteId = FleetFixture.SiteId,
+        hostId,
+        action = operation.Action,
+        index = operation.Index,
+        issuedAt = DateTimeOffset.UtcNow,
+        deliverBy = DateTimeOffset.UtcNow.AddMinutes(5),
+    });
 
     private async Task<Uri> LaunchAsync(string hostId, int index)
     {
