@@ -12,8 +12,9 @@ public static class TransportServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IMessageQueueFactory"/> for the transport named by <c>Transport:ConnectionString</c>:
-    /// Storage Queues, Service Bus (AMQP 1.0) or a plain AMQP 1.0 broker. For Service Bus with Entra ID, register an
-    /// <see cref="IServiceBusTokenProvider"/> as well and give only the endpoint.
+    /// Storage Queues, Service Bus (AMQP 1.0) or a plain AMQP 1.0 broker. For Service Bus with Entra ID give only the
+    /// endpoint: tokens come from Azure.Identity's DefaultAzureCredential (managed identity in Azure) unless another
+    /// <see cref="IServiceBusTokenProvider"/> is registered.
     /// </summary>
     public static IServiceCollection AddFleetTransport(this IServiceCollection services)
     {
@@ -44,7 +45,7 @@ public static class TransportServiceCollectionExtensions
             return AmqpTransport.CreateFactory(
                 options.ConnectionString,
                 sp.GetRequiredService<IOptions<AmqpTransportOptions>>().Value,
-                sp.GetService<IServiceBusTokenProvider>(),
+                sp.GetService<IServiceBusTokenProvider>() ?? AzureIdentityTokenProvider.DefaultFor(options.ConnectionString),
                 sp.GetService<TimeProvider>() ?? TimeProvider.System,
                 sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
         });
@@ -70,7 +71,7 @@ public static class TransportServiceCollectionExtensions
                 return ValidateOptionsResult.Skip;
             }
 
-            var error = AmqpTransport.Validate(options.ConnectionString, _amqp.Value, _services.GetService<IServiceBusTokenProvider>() is not null);
+            var error = AmqpTransport.Validate(options.ConnectionString, _amqp.Value, _services.GetService<IServiceBusTokenProvider>() is not null || AzureIdentityTokenProvider.IsEndpointOnly(options.ConnectionString));
             return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
         }
     }
