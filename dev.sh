@@ -14,35 +14,33 @@ state_dir="$root/.fleet"
 log() { printf '\033[1m[ldfleet]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[ldfleet] %s\033[0m\n' "$*" >&2; exit 1; }
 
+apt_updated=""
+# Installs Debian packages as root without starting their system services (policy-rc.d answers "no"): the
+# tests start private brokers and SSH servers on free loopback ports and need nothing running system-wide.
+apt_install() {
+  [ "$(id -u)" -eq 0 ] || die "Missing packages: $*. Install them (e.g. sudo apt-get install $*) or run as root."
+  log "installing $* from the distribution's packages"
+  local guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1
+  fi
+  [ -n "$apt_updated" ] || { apt-get update -qq && apt_updated=1; }
+  local status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || status=$?
+  [ -z "$guard" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$status" -eq 0 ] || die "apt-get install $* failed ($status)."
+}
+
 ensure_tools() {
   command -v dotnet >/dev/null || die "The .NET 10 SDK is required (dotnet not found on PATH)."
-  if ! command -v npm >/dev/null; then
-    log "npm not found; installing Node.js from the distribution's packages"
-    if [ "$(id -u)" -eq 0 ]; then
-      apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
-    else
-      die "Node.js 20+ with npm is required; install it (e.g. sudo apt-get install nodejs npm)."
-    fi
-  fi
+  command -v npm >/dev/null || apt_install nodejs npm
   # The relay's SSH tests start a throwaway OpenSSH server on 127.0.0.1 and make keys with ssh-keygen.
   if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null; then
-    log "OpenSSH not found; installing openssh-server and openssh-client from the distribution's packages"
-    if [ "$(id -u)" -eq 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null
-    else
-      die "OpenSSH server and client are required for the relay's SSH tests; install them (e.g. sudo apt-get install openssh-server openssh-client)."
-    fi
+    apt_install openssh-server openssh-client
   fi
   # RabbitMQ 3.10 with its AMQP 1.0 plugin is the local stand-in for Service Bus; the transport tests start
   # it as a private process (tests/LdFleet.Testing/RabbitMqServer.cs) and fail without it.
-  if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-    log "rabbitmq-server not found; installing it from the distribution's packages"
-    if [ "$(id -u)" -eq 0 ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
-    else
-      die "rabbitmq-server (3.10, Debian package) is required by the transport tests; install it (e.g. sudo apt-get install rabbitmq-server)."
-    fi
-  fi
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server
   if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing Azurite (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
