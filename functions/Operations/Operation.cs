@@ -57,6 +57,12 @@ internal sealed record Operation
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>
+    /// When the sweep should send <see cref="PendingCommand"/> if it is still unsent: a safety net shortly after
+    /// creation, or the scheduled time of a retry.
+    /// </summary>
+    public DateTimeOffset? SendAt { get; init; }
+
     /// <summary>When the relay began executing the command (relay clock), as its result reported.</summary>
     public DateTimeOffset? RelayStartedAt { get; init; }
 

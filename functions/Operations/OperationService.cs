@@ -50,7 +50,7 @@ internal sealed partial class OperationService
     public async Task<bool> RedriveAsync(string operationId, CancellationToken cancellationToken)
     {
         var operation = await _store.GetAsync(operationId, cancellationToken);
-        if (operation?.PendingCommand is not { } command || operation.Status.IsTerminal())
+        if (operation?.PendingCommand is not { } command || operation.Status.IsTerminal() || operation.SendAt > _time.GetUtcNow())
         {
             return false;
         }

@@ -79,13 +79,13 @@ internal sealed class OperationStore
     }
 
     /// <summary>
-    /// Ids of operations in <paramref name="status"/> last updated before <paramref name="before"/>. A
-    /// cross-partition query: fine for the sweep's low rate, but the engine's time-bucketed deadline index
-    /// is what should replace it as operation counts grow.
+    /// Ids of pending operations whose command is due to be sent (a retry's time came, or a send was never
+    /// confirmed). A cross-partition query: fine for the sweep's low rate, but a time-bucketed deadline index
+    /// should replace it as operation counts grow.
     /// </summary>
-    public async IAsyncEnumerable<string> FindStaleAsync(OperationStatus status, DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<string> FindSendDueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"Status eq {status.ToString()} and UpdatedAt lt {before}");
+        var filter = TableClient.CreateQueryFilter($"Status eq {nameof(OperationStatus.Pending)} and SendAt le {now}");
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
         {
             yield return entity.PartitionKey;
@@ -119,6 +119,7 @@ internal sealed class OperationStore
         [nameof(Operation.DispatchedAt)] = operation.DispatchedAt,
         [nameof(Operation.CompletedAt)] = operation.CompletedAt,
         [nameof(Operation.RelayStartedAt)] = operation.RelayStartedAt,
+        [nameof(Operation.SendAt)] = operation.SendAt,
         [nameof(Operation.ExitCode)] = operation.ExitCode,
         [nameof(Operation.Output)] = operation.Output,
         [nameof(Operation.ErrorCode)] = operation.ErrorCode,
@@ -146,6 +147,7 @@ internal sealed class OperationStore
             DispatchedAt = entity.GetDateTimeOffset(nameof(Operation.DispatchedAt)),
             CompletedAt = entity.GetDateTimeOffset(nameof(Operation.CompletedAt)),
             RelayStartedAt = entity.GetDateTimeOffset(nameof(Operation.RelayStartedAt)),
+            SendAt = entity.GetDateTimeOffset(nameof(Operation.SendAt)),
             ExitCode = entity.GetInt32(nameof(Operation.ExitCode)),
             Output = entity.GetString(nameof(Operation.Output)),
             ErrorCode = entity.GetString(nameof(Operation.ErrorCode)),

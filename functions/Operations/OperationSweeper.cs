@@ -3,8 +3,8 @@ using Microsoft.Extensions.Options;
 namespace LdFleet.Functions.Operations;
 
 /// <summary>
-/// The timer that repairs what crashes and outages leave behind: commands recorded but never sent are sent
-/// again, and operations nobody answered are timed out. Self-hosted mode runs it on its own timer; in Azure
+/// The timer that fires the operations' deadlines: retries whose time came and commands recorded but never
+/// confirmed sent are sent, and operations nobody answered are timed out. Self-hosted mode runs it on its own timer; in Azure
 /// the Functions timer trigger calls <see cref="SweepOnceAsync"/>.
 /// </summary>
 internal sealed partial class OperationSweeper : BackgroundService
@@ -29,7 +29,7 @@ internal sealed partial class OperationSweeper : BackgroundService
     {
         var now = _time.GetUtcNow();
         var redriven = 0;
-        await foreach (var id in _store.FindStaleAsync(OperationStatus.Pending, now - _options.CurrentValue.RedriveAfter, cancellationToken))
+        await foreach (var id in _store.FindSendDueAsync(now, cancellationToken))
         {
             redriven += await _service.RedriveAsync(id, cancellationToken) ? 1 : 0;
         }

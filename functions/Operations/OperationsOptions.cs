@@ -32,6 +32,17 @@ internal sealed class OperationsOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Operations:RedriveAfter must be between 0 and 1 hour.")]
     public TimeSpan RedriveAfter { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Attempts per command, the first included, for failures that may be transient (timeouts, crashes, lost hosts).</summary>
+    [Range(1, 10, ErrorMessage = "Operations:MaxAttempts must be between 1 and 10.")]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Backoff ceiling after the first failure; it doubles per attempt up to <see cref="RetryMaxDelay"/>, with full jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Operations:RetryBaseDelay must be between 0 and 10 minutes.")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Operations:RetryMaxDelay must be between 0 and 1 hour.")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+
     public TimeSpan ExecutionTimeoutFor(string action) => action switch
     {
         EmulatorActions.Launch => LaunchExecutionTimeout,

@@ -1,6 +1,7 @@
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Protocol.Sites;
+using Microsoft.Extensions.Options;
 using LdFleet.Protocol.Commands;
 
 namespace LdFleet.Functions.RelayResults;
@@ -22,11 +23,13 @@ internal sealed partial class RelayReportHandler
 {
     private readonly OperationStore _store;
     private readonly InventoryStore _inventory;
+    private readonly IOptionsMonitor<OperationsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RelayReportHandler> _logger;
 
-    public RelayReportHandler(OperationStore store, InventoryStore inventory, TimeProvider time, ILogger<RelayReportHandler> logger)
+    public RelayReportHandler(OperationStore store, InventoryStore inventory, TimeProvider time, IOptionsMonitor<OperationsOptions> options, ILogger<RelayReportHandler> logger)
     {
+        _options = options;
         _store = store;
         _inventory = inventory;
         _time = time;
@@ -68,7 +71,7 @@ internal sealed partial class RelayReportHandler
         // A relay may only answer for commands sent to its own site; the row tells which site that was.
         var (outcome, operation) = await _store.ApplyAsync(
             result.OperationId,
-            op => op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow())) : null,
+            op => op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow(), Random.Shared.NextDouble()), _options.CurrentValue) : null,
             cancellationToken);
 
         switch (outcome)

@@ -25,6 +25,10 @@ internal static class DriverErrors
     public const string ListUnreadable = "ListUnreadable";
     public const string LdConsoleNotRunnable = "LdConsoleNotRunnable";
     public const string BootTimeout = "BootTimeout";
+    /// <summary>Interrupted, and list2 shows the effect did not happen: safe to try again.</summary>
     public const string Interrupted = "Interrupted";
+
+    /// <summary>Interrupted, and list2 cannot tell whether the effect happened: not safe to repeat blindly.</summary>
+    public const string InterruptedOutcomeUnknown = "InterruptedOutcomeUnknown";
     public const string HostUnreachable = "HostUnreachable";
 }

@@ -181,7 +181,7 @@ internal sealed class LdPlayerDriver
         var verifiable = command.Kind == LdCommandKind.Action && command.Target is not null && command.Name is "launch" or "launchex" or "quit" or "remove" or "rename";
         if (!verifiable)
         {
-            return DriverResult.Failure(null, DriverErrors.Interrupted, $"The relay stopped while ldconsole {command.Name} ran; its outcome is unknown and it was not run again.");
+            return DriverResult.Failure(null, DriverErrors.InterruptedOutcomeUnknown, $"The relay stopped while ldconsole {command.Name} ran; its outcome is unknown and it was not run again.");
         }
 
         var target = command.Target!;

@@ -50,6 +50,7 @@ public class FleetFixture : IAsyncLifetime
             ["Transport__ConnectionString"] = _transport,
             ["Operations__SweepInterval"] = "00:00:01",
             ["Operations__RedriveAfter"] = "00:00:02",
+            ["Operations__RetryBaseDelay"] = "00:00:00.200",
         });
         await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
 
@@ -145,4 +146,4 @@ public class FleetFixture : IAsyncLifetime
 }
 
 /// <summary>The operation shape the API returns (only what the tests read).</summary>
-public sealed record OperationDto(string Id, string Action, string SiteId, string HostId, int Index, string Status, int? ExitCode, string? Output, string? ErrorCode, string? Error);
+public sealed record OperationDto(string Id, string Action, string SiteId, string HostId, int Index, string Status, int Attempt, int? ExitCode, string? Output, string? ErrorCode, string? Error);

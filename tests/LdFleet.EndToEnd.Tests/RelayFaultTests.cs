@@ -14,7 +14,7 @@ public sealed class RelayFaultTests : IClassFixture<FleetFixture>
     public RelayFaultTests(FleetFixture fleet) => _fleet = fleet;
 
     [Fact]
-    public async Task RelayKilledMidCommand_RedeliveryIsSettledWithoutRunningLdConsoleAgain()
+    public async Task RelayKilledMidCommand_RedeliveryIsNotRunAgainAndTheEngineRetries()
     {
         var host = _fleet.Hosts[0];
         await host.FaultAsync("hang", "launch", count: 1);
@@ -26,11 +26,25 @@ public sealed class RelayFaultTests : IClassFixture<FleetFixture>
 
         var done = await _fleet.WaitForTerminalAsync(location);
 
-        // The launch hung and never happened; the restarted relay saw its journal entry, checked list2 and
-        // reported the interruption instead of launching a second time.
-        Assert.Equal("Failed", done.Status);
-        Assert.Equal("Interrupted", done.ErrorCode);
-        Assert.Equal(1, host.JournalCount("launch"));
+        // The launch hung and never happened. The restarted relay found attempt 1 in its journal, checked list2
+        // and reported the interruption instead of running it again; the engine then retried as attempt 2.
+        Assert.True(done.Status == "Succeeded", $"{done.Status} {done.ErrorCode} {done.Error}");
+        Assert.Equal(2, done.Attempt);
+        Assert.Equal(2, host.JournalCount("launch"));
+    }
+
+    [Fact]
+    public async Task LdConsoleCrash_IsRetriedWithANewAttemptAndSucceeds()
+    {
+        var host = _fleet.Hosts[0];
+        await host.FaultAsync("crash", "launch", count: 1);
+        var before = host.JournalCount("launch");
+
+        var done = await _fleet.WaitForTerminalAsync(await LaunchAsync(host.Id, 2));
+
+        Assert.True(done.Status == "Succeeded", $"{done.Status} {done.ErrorCode} {done.Error}");
+        Assert.Equal(2, done.Attempt);
+        Assert.Equal(before + 2, host.JournalCount("launch"));
     }
 
     [Fact]
