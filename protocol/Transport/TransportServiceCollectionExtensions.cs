@@ -45,25 +45,16 @@ public static class TransportServiceCollectionExtensions
             return AmqpTransport.CreateFactory(
                 options.ConnectionString,
                 sp.GetRequiredService<IOptions<AmqpTransportOptions>>().Value,
-                sp.GetService<IServiceBusTokenProvider>() ?? AzureIdentityTokenProvider.DefaultFor(options.ConnectionString),
+                sp.GetService<IServiceBusTokenProvider>(),
                 sp.GetService<TimeProvider>() ?? TimeProvider.System,
                 sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
         });
         return services;
     }
 
-    /// <summary>Checks AMQP connection strings in full at startup, including whether Entra ID has a token provider.</summary>
+    /// <summary>Checks AMQP and Service Bus connection strings in full at startup.</summary>
     private sealed class AmqpConnectionValidation : IValidateOptions<TransportOptions>
     {
-        private readonly IOptions<AmqpTransportOptions> _amqp;
-        private readonly IServiceProvider _services;
-
-        public AmqpConnectionValidation(IOptions<AmqpTransportOptions> amqp, IServiceProvider services)
-        {
-            _amqp = amqp;
-            _services = services;
-        }
-
         public ValidateOptionsResult Validate(string? name, TransportOptions options)
         {
             if (TransportKinds.Detect(options.ConnectionString) is not (TransportKind.ServiceBus or TransportKind.Amqp))
@@ -71,7 +62,7 @@ public static class TransportServiceCollectionExtensions
                 return ValidateOptionsResult.Skip;
             }
 
-            var error = AmqpTransport.Validate(options.ConnectionString, _amqp.Value, _services.GetService<IServiceBusTokenProvider>() is not null || AzureIdentityTokenProvider.IsEndpointOnly(options.ConnectionString));
+            var error = AmqpTransport.Validate(options.ConnectionString);
             return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
         }
     }

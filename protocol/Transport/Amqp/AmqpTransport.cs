@@ -10,39 +10,24 @@ internal static class AmqpTransport
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
         var endpoint = Parse(connectionString);
-        var tokens = SelectTokens(endpoint, options, tokenProvider, time, out var error) ?? (error is null ? null : throw new InvalidOperationException(error));
+        var tokens = SelectTokens(endpoint, options, tokenProvider, time);
         var scope = new AmqpConnectionScope(endpoint, options, tokens, time, loggers.CreateLogger<AmqpConnectionScope>());
         return new AmqpMessageQueueFactory(scope, time, loggers.CreateLogger<AmqpMessageQueueFactory>());
     }
 
-    /// <summary>Why the connection string cannot be used as given, or null when it can.</summary>
-    public static string? Validate(string connectionString, AmqpTransportOptions options, bool hasTokenProvider)
-    {
-        if (!AmqpEndpoint.TryParse(connectionString, out var endpoint, out var error))
-        {
-            return error;
-        }
-
-        if (endpoint.Dialect == AmqpDialect.ServiceBus && endpoint.UserName is null && endpoint.SharedAccessSignature is null && !hasTokenProvider)
-        {
-            return "Transport:ConnectionString for Service Bus has no SharedAccessKeyName/SharedAccessKey or SharedAccessSignature, "
-                + "and no IServiceBusTokenProvider is registered for Entra ID; add a SAS rule to the connection string or register a token provider.";
-        }
-
-        if (endpoint.Dialect == AmqpDialect.ServiceBus && options.Authentication == ServiceBusAuthentication.Cbs && endpoint.UserName is null && endpoint.SharedAccessSignature is null && !hasTokenProvider)
-        {
-            return "Transport:Amqp:Authentication is Cbs but there is neither a SAS key, a SharedAccessSignature nor an IServiceBusTokenProvider to make tokens from.";
-        }
-
-        return null;
-    }
+    /// <summary>
+    /// Why the connection string cannot be used as given, or null when it can. A Service Bus endpoint without a
+    /// SAS credential is always usable: it authenticates with Entra ID (a registered token provider, else
+    /// Azure.Identity's DefaultAzureCredential).
+    /// </summary>
+    public static string? Validate(string connectionString) =>
+        AmqpEndpoint.TryParse(connectionString, out _, out var error) ? null : error;
 
     internal static AmqpEndpoint Parse(string connectionString) =>
         AmqpEndpoint.TryParse(connectionString, out var endpoint, out var error) ? endpoint : throw new InvalidOperationException(error);
 
-    private static IServiceBusTokenProvider? SelectTokens(AmqpEndpoint endpoint, AmqpTransportOptions options, IServiceBusTokenProvider? tokenProvider, TimeProvider time, out string? error)
+    private static IServiceBusTokenProvider? SelectTokens(AmqpEndpoint endpoint, AmqpTransportOptions options, IServiceBusTokenProvider? tokenProvider, TimeProvider time)
     {
-        error = null;
         if (endpoint.Dialect != AmqpDialect.ServiceBus)
         {
             return null;
@@ -61,11 +46,7 @@ internal static class AmqpTransport
                 : null;
         }
 
-        if (tokenProvider is null)
-        {
-            error = "Service Bus without a SAS rule needs an IServiceBusTokenProvider (e.g. Entra ID through Azure.Identity).";
-        }
-
-        return tokenProvider;
+        // No SAS credential: Entra ID, through a registered provider or else Azure.Identity (reference A.2).
+        return tokenProvider ?? AzureIdentityTokenProvider.CreateDefault();
     }
 }

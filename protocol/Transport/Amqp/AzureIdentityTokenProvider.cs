@@ -27,24 +27,14 @@ public sealed class AzureIdentityTokenProvider : IServiceBusTokenProvider
         return new ServiceBusAccessToken(token.Token, ServiceBusAccessToken.JwtTokenType, token.ExpiresOn);
     }
 
-    /// <summary>Whether a connection string is a Service Bus endpoint without any SAS credential.</summary>
-    public static bool IsEndpointOnly(string? connectionString)
-    {
-        if (TransportKinds.Detect(connectionString) != TransportKind.ServiceBus)
-        {
-            return false;
-        }
+    /// <summary>Whether a connection string is a Service Bus endpoint without any SAS credential (so Entra ID is used).</summary>
+    public static bool IsEndpointOnly(string? connectionString) =>
+        AmqpEndpoint.TryParse(connectionString, out var endpoint, out _)
+        && endpoint.Dialect == AmqpDialect.ServiceBus
+        && endpoint.UserName is null
+        && endpoint.SharedAccessSignature is null;
 
-        var keys = connectionString!
-            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(part => part.Split('=', 2)[0])
-            .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return !keys.Contains("SharedAccessKeyName") && !keys.Contains("SharedAccessKey") && !keys.Contains("SharedAccessSignature");
-    }
-
-    /// <summary>The default provider for an endpoint-only connection string: DefaultAzureCredential, non-interactive.</summary>
-    internal static AzureIdentityTokenProvider? DefaultFor(string connectionString) =>
-        IsEndpointOnly(connectionString)
-            ? new AzureIdentityTokenProvider(new DefaultAzureCredential(new DefaultAzureCredentialOptions { ExcludeInteractiveBrowserCredential = true }))
-            : null;
+    /// <summary>The default provider: DefaultAzureCredential, non-interactive (managed identity in Azure).</summary>
+    internal static AzureIdentityTokenProvider CreateDefault() =>
+        new(new DefaultAzureCredential(new DefaultAzureCredentialOptions { ExcludeInteractiveBrowserCredential = true }));
 }
