@@ -83,20 +83,19 @@ internal sealed class OperationStore
     /// confirmed). A cross-partition query: fine for the sweep's low rate, but a time-bucketed deadline index
     /// should replace it as operation counts grow.
     /// </summary>
-    public async IAsyncEnumerable<string> FindSendDueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"Status eq {nameof(OperationStatus.Pending)} and SendAt le {now}");
-        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
-        {
-            yield return entity.PartitionKey;
-        }
-    }
+    public IAsyncEnumerable<string> FindSendDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        FindIdsAsync(TableClient.CreateQueryFilter($"Status eq {nameof(OperationStatus.Pending)} and SendAt le {now}"), cancellationToken);
 
     /// <summary>Ids of unfinished operations whose answer deadline passed before <paramref name="now"/>.</summary>
-    public async IAsyncEnumerable<string> FindOverdueAsync(DateTimeOffset now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<string> FindOverdueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        FindIdsAsync(
+            TableClient.CreateQueryFilter(
+                $"(Status eq {nameof(OperationStatus.Pending)} or Status eq {nameof(OperationStatus.Dispatched)} or Status eq {nameof(OperationStatus.Running)}) and AnswerBy lt {now}"),
+            cancellationToken);
+
+    private async IAsyncEnumerable<string> FindIdsAsync(string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter(
-            $"(Status eq {nameof(OperationStatus.Pending)} or Status eq {nameof(OperationStatus.Dispatched)} or Status eq {nameof(OperationStatus.Running)}) and AnswerBy lt {now}");
+        // Only the key is read: the sweep reloads each operation with its ETag before changing it.
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
         {
             yield return entity.PartitionKey;

@@ -41,19 +41,7 @@ internal sealed partial class JournalPruner : BackgroundService
                 LogPruneFailed(_logger, ex);
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (await timer.TickOrStopAsync(stoppingToken));
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Debug, Message = "Command journal pruned: {Removed} finished commands forgotten")]

@@ -70,7 +70,7 @@ internal sealed partial class RelayReporter : BackgroundService
                 CommandsInFlight = _activity.CommandsInFlight,
             }, stoppingToken);
         }
-        while (await TickAsync(timer, stoppingToken));
+        while (await timer.TickOrStopAsync(stoppingToken));
     }
 
     private async Task InventoryLoopAsync(IMessageQueue results, CancellationToken stoppingToken)
@@ -154,18 +154,6 @@ internal sealed partial class RelayReporter : BackgroundService
         catch (Exception ex)
         {
             LogSendFailed(_logger, ex, report.GetType().Name);
-        }
-    }
-
-    private static async Task<bool> TickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 
