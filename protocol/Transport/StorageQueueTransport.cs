@@ -94,9 +94,16 @@ internal sealed class StorageMessageQueue : IMessageQueue
     public async Task AbandonAsync(InboundMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var receipt = await _queue.UpdateMessageAsync(message.MessageId, message.LockToken, visibilityTimeout: Clamp(delay), cancellationToken: cancellationToken);
-        message.LockToken = receipt.Value.PopReceipt;
-        message.LockedUntil = receipt.Value.NextVisibleOn;
+        try
+        {
+            var receipt = await _queue.UpdateMessageAsync(message.MessageId, message.LockToken, visibilityTimeout: Clamp(delay), cancellationToken: cancellationToken);
+            message.LockToken = receipt.Value.PopReceipt;
+            message.LockedUntil = receipt.Value.NextVisibleOn;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // The message expired (TTL) or was deleted while locked: there is nothing left to give back.
+        }
     }
 
     public async Task DeadLetterAsync(InboundMessage message, string reason, CancellationToken cancellationToken)
