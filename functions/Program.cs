@@ -1,4 +1,5 @@
 using LdFleet.Functions.Api;
+using LdFleet.Functions.Batches;
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.RelayResults;
@@ -16,6 +17,7 @@ var app = builder.Build();
 
 app.UseFleetApi();
 app.MapOperationsApi();
+app.MapBatchesApi();
 app.MapInventoryApi();
 
 app.Run();

@@ -7,5 +7,6 @@ internal static class ProblemTypes
 
     public const string Validation = Base + "validation";
     public const string NotFound = Base + "not-found";
+    public const string Conflict = Base + "conflict";
     public const string Unexpected = Base + "unexpected";
 }

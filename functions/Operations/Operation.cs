@@ -1,12 +1,18 @@
+using System.Collections.Immutable;
 using LdFleet.Protocol.Commands;
 
 namespace LdFleet.Functions.Operations;
 
-/// <summary>Lifecycle of an operation (and, later, of each of its steps).</summary>
+/// <summary>Lifecycle of an operation and of each of its steps.</summary>
 internal enum OperationStatus
 {
+    /// <summary>Recorded; its command is not yet known to be on the queue (or a retry waits for its time).</summary>
     Pending,
+
+    /// <summary>The command is on the site's queue.</summary>
     Dispatched,
+
+    /// <summary>The relay reported that it started (long steps), or, for an operation, at least one step finished.</summary>
     Running,
     Succeeded,
     Failed,
@@ -20,51 +26,40 @@ internal static class OperationStatusExtensions
         status is OperationStatus.Succeeded or OperationStatus.Failed or OperationStatus.TimedOut or OperationStatus.Cancelled;
 }
 
-/// <summary>
-/// The persisted state of one operation. Immutable: the decider returns a new value and the store writes it
-/// with the ETag it was read with.
-/// </summary>
-internal sealed record Operation
+/// <summary>One command of a workflow, with every attempt's bookkeeping folded into the latest attempt.</summary>
+internal sealed record Step
 {
-    public required string Id { get; init; }
+    /// <summary>The step's role in its workflow (e.g. <c>create</c>, <c>install:com.example</c>); unique within the operation.</summary>
+    public required string Name { get; init; }
 
-    /// <summary>The emulator action this operation carries out (an <see cref="EmulatorActions"/> value).</summary>
     public required string Action { get; init; }
 
-    public required string SiteId { get; init; }
+    /// <summary>Null for host-wide actions (add).</summary>
+    public int? Index { get; init; }
 
-    public required string HostId { get; init; }
-
-    public required int Index { get; init; }
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = ImmutableDictionary<string, string>.Empty;
 
     public required OperationStatus Status { get; init; }
 
     public required int Attempt { get; init; }
 
-    /// <summary>The id of the command currently expected to answer; results for other ids are stale.</summary>
+    /// <summary>The id the current attempt's command carries; results for other ids are stale.</summary>
     public required string CommandId { get; init; }
 
-    public required DateTimeOffset CreatedAt { get; init; }
-
-    public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>When the current attempt's command is (or was) due to be sent.</summary>
+    public required DateTimeOffset SendAt { get; init; }
 
     public required DateTimeOffset DeliverBy { get; init; }
 
-    /// <summary>If no result has arrived by then, the relay is presumed lost and the operation times out.</summary>
+    /// <summary>No result by then: the relay is presumed lost and the step times out.</summary>
     public required DateTimeOffset AnswerBy { get; init; }
 
     public DateTimeOffset? DispatchedAt { get; init; }
 
+    /// <summary>When the relay began executing (relay clock).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
     public DateTimeOffset? CompletedAt { get; init; }
-
-    /// <summary>
-    /// When the sweep should send <see cref="PendingCommand"/> if it is still unsent: a safety net shortly after
-    /// creation, or the scheduled time of a retry.
-    /// </summary>
-    public DateTimeOffset? SendAt { get; init; }
-
-    /// <summary>When the relay began executing the command (relay clock), as its result reported.</summary>
-    public DateTimeOffset? RelayStartedAt { get; init; }
 
     public int? ExitCode { get; init; }
 
@@ -74,9 +69,87 @@ internal sealed record Operation
 
     public string? Error { get; init; }
 
-    /// <summary>
-    /// Outbox: a command recorded with the state but not yet known to be on the queue. Written in the same row
-    /// as the state, so a crash between the write and the send leaves evidence that the send is owed.
-    /// </summary>
-    public EmulatorCommand? PendingCommand { get; init; }
+    /// <summary>Facts the relay established (e.g. the new emulator's index, the state it saw).</summary>
+    public IReadOnlyDictionary<string, string> Data { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
+
+/// <summary>
+/// A side effect owed by an operation, recorded in the same row as the state that made it owed (the outbox).
+/// A crash between the write and the send leaves the evidence; the sweep sends it again, and the command id
+/// makes a second copy harmless.
+/// </summary>
+internal sealed record Outbox
+{
+    public required EmulatorCommand Command { get; init; }
+
+    /// <summary>Earliest time to send.</summary>
+    public required DateTimeOffset SendAt { get; init; }
+
+    /// <summary>
+    /// True for a send scheduled in the future (a retry's backoff): only the sweep sends it. False for an
+    /// immediate send, which the writer performs itself; the sweep steps in only if it is still owed later.
+    /// </summary>
+    public bool Scheduled { get; init; }
+}
+
+/// <summary>
+/// The persisted state of one operation (one table row in its own partition). Immutable: the decider returns a
+/// new value and the store writes it with the ETag it was read with.
+/// </summary>
+internal sealed record Operation
+{
+    public required string Id { get; init; }
+
+    /// <summary>The workflow this operation runs (see <see cref="Workflows.WorkflowCatalog"/>).</summary>
+    public required string Workflow { get; init; }
+
+    public required string SiteId { get; init; }
+
+    public required string HostId { get; init; }
+
+    /// <summary>The emulator; unknown until a provision has created it.</summary>
+    public int? Index { get; init; }
+
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The commands of a <c>sequence</c> workflow.</summary>
+    public ImmutableArray<SequenceStep> Script { get; init; } = [];
+
+    public required OperationStatus Status { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    public ImmutableArray<Step> Steps { get; init; } = [];
+
+    public Outbox? Outbox { get; init; }
+
+    /// <summary>What the workflow produced (e.g. <c>index</c> and <c>title</c> of a provisioned emulator).</summary>
+    public IReadOnlyDictionary<string, string> Result { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public string? ErrorCode { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? BatchId { get; init; }
+
+    public int? BatchItem { get; init; }
+
+    public string? CreatedBy { get; init; }
+
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+
+    /// <summary>
+    /// Due time of the earliest deadline-index entry that exists for this operation; null while the creation
+    /// scan still covers it (see <see cref="Deadlines.DeadlineIndex"/>).
+    /// </summary>
+    public DateTimeOffset? IndexedFor { get; init; }
+
+    public Step? Current => Steps.IsDefaultOrEmpty ? null : Steps[^1];
+}
+
+/// <summary>One command of a <c>sequence</c> workflow as the caller gave it.</summary>
+internal sealed record SequenceStep(string Action, IReadOnlyDictionary<string, string>? Parameters);

@@ -1,4 +1,8 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using LdFleet.Functions.Storage;
@@ -19,14 +23,33 @@ internal enum ApplyOutcome
     NotFound,
 }
 
+/// <summary>One page of a listing and the token for the next (null at the end).</summary>
+internal sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
+
+/// <summary>Filters for listing operations.</summary>
+internal sealed record OperationQuery(string? SiteId = null, OperationStatus? Status = null, string? Workflow = null, string? BatchId = null, DateTimeOffset? CreatedAfter = null);
+
 /// <summary>
-/// Operation rows in Azure Tables, one partition per operation (so writes to different operations never
-/// contend). Every update is conditional on the ETag that was read.
+/// Operation rows in Azure Tables: one row in its own partition per operation, so writes to different operations
+/// never contend and a hot batch spreads over the partition servers. The partition key is the operation id, a
+/// version-7 GUID whose text sorts by creation time: that makes the table its own creation-time index, which the
+/// sweep and the cleanup read by key range instead of scanning.
 /// </summary>
 internal sealed class OperationStore
 {
     private const string StateRowKey = "state";
-    private const int MaxConflictRetries = 10;
+
+    // Table string properties hold 64 KiB (32K UTF-16 characters); steps with outputs can exceed one.
+    private const int ChunkChars = 30_000;
+    private const int MaxChunks = 16;
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private static readonly string[] Terminal = [nameof(OperationStatus.Succeeded), nameof(OperationStatus.Failed), nameof(OperationStatus.TimedOut), nameof(OperationStatus.Cancelled)];
 
     private readonly TableClient _table;
 
@@ -36,122 +59,216 @@ internal sealed class OperationStore
         _table = service.GetTableClient(FleetTables.Operations);
     }
 
-    public Task CreateAsync(Operation operation, CancellationToken cancellationToken) =>
-        _table.AddEntityAsync(ToEntity(operation), cancellationToken);
-
-    public async Task<Operation?> GetAsync(string operationId, CancellationToken cancellationToken)
+    /// <summary>Inserts a new operation; returns its ETag, or null if it already exists (a retried create).</summary>
+    public async Task<ETag?> InsertAsync(Operation operation, CancellationToken cancellationToken)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(operationId, StateRowKey, cancellationToken: cancellationToken);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        try
+        {
+            var response = await _table.AddEntityAsync(ToEntity(operation), cancellationToken);
+            return response.Headers.ETag;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return null;
+        }
     }
 
-    /// <summary>
-    /// Loads the operation, lets <paramref name="decide"/> compute the next state, and writes it if the row
-    /// did not change in between; on a conflict it reloads and decides again.
-    /// </summary>
-    public async Task<(ApplyOutcome Outcome, Operation? Operation)> ApplyAsync(string operationId, Func<Operation, Operation?> decide, CancellationToken cancellationToken)
+    public async Task<(Operation Operation, ETag ETag)?> ReadAsync(string operationId, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(operationId, StateRowKey, cancellationToken: cancellationToken);
+        return response.HasValue ? (FromEntity(response.Value!), response.Value!.ETag) : null;
+    }
+
+    /// <summary>Replaces the row if it still has <paramref name="etag"/>; returns the new ETag, or null if someone wrote first.</summary>
+    public async Task<ETag?> TryReplaceAsync(Operation operation, ETag etag, CancellationToken cancellationToken)
+    {
+        try
         {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(operationId, StateRowKey, cancellationToken: cancellationToken);
-            if (!response.HasValue)
-            {
-                return (ApplyOutcome.NotFound, null);
-            }
+            var response = await _table.UpdateEntityAsync(ToEntity(operation), etag, TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return null;
+        }
+    }
 
-            var current = FromEntity(response.Value!);
-            var next = decide(current);
-            if (next is null)
-            {
-                return (ApplyOutcome.Unchanged, current);
-            }
+    public async Task DeleteAsync(string operationId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _table.DeleteEntityAsync(operationId, StateRowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+    }
 
-            try
-            {
-                await _table.UpdateEntityAsync(ToEntity(next), response.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
-                return (ApplyOutcome.Applied, next);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxConflictRetries)
-            {
-                // Another instance advanced the row first: decide again on what it wrote.
-            }
+    /// <summary>Ids of operations created in [from, to) that still owe something (unfinished, or an unsent outbox).</summary>
+    public IAsyncEnumerable<string> FindOpenCreatedAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var open = string.Join(" and ", Terminal.Select(s => $"Status ne '{s}'"));
+        var filter = $"{KeyRange(from, to)} and (HasOutbox eq true or ({open}))";
+        return QueryKeysAsync(filter, cancellationToken);
+    }
+
+    /// <summary>Operations created before <paramref name="before"/>, with their status, for the cleanup.</summary>
+    public async IAsyncEnumerable<(string Id, OperationStatus Status, bool HasOutbox)> FindCreatedBeforeAsync(DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = $"PartitionKey lt '{OperationIds.LowerBound(before)}'";
+        await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "Status", "HasOutbox"], cancellationToken: cancellationToken))
+        {
+            yield return (e.PartitionKey, Enum.Parse<OperationStatus>(e.GetString("Status")), e.GetBoolean("HasOutbox") == true);
         }
     }
 
     /// <summary>
-    /// Ids of pending operations whose command is due to be sent (a retry's time came, or a send was never
-    /// confirmed). A cross-partition query: fine for the sweep's low rate, but a time-bucketed deadline index
-    /// should replace it as operation counts grow.
+    /// A page of operations matching <paramref name="query"/>, oldest first. Not a hot path: a filtered range
+    /// scan, bounded below by <see cref="OperationQuery.CreatedAfter"/> when given.
     /// </summary>
-    public IAsyncEnumerable<string> FindSendDueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        FindIdsAsync(TableClient.CreateQueryFilter($"Status eq {nameof(OperationStatus.Pending)} and SendAt le {now}"), cancellationToken);
-
-    /// <summary>Ids of unfinished operations whose answer deadline passed before <paramref name="now"/>.</summary>
-    public IAsyncEnumerable<string> FindOverdueAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        FindIdsAsync(
-            TableClient.CreateQueryFilter(
-                $"(Status eq {nameof(OperationStatus.Pending)} or Status eq {nameof(OperationStatus.Dispatched)} or Status eq {nameof(OperationStatus.Running)}) and AnswerBy lt {now}"),
-            cancellationToken);
-
-    private async IAsyncEnumerable<string> FindIdsAsync(string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async Task<Page<Operation>> ListAsync(OperationQuery query, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        // Only the key is read: the sweep reloads each operation with its ETag before changing it.
+        ArgumentNullException.ThrowIfNull(query);
+        var clauses = new List<string> { "RowKey eq 'state'" };
+        if (query.CreatedAfter is { } after)
+        {
+            clauses.Add($"PartitionKey ge '{OperationIds.LowerBound(after)}'");
+        }
+
+        if (query.SiteId is not null)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"SiteId eq {query.SiteId}"));
+        }
+
+        if (query.Status is { } status)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"Status eq {status.ToString()}"));
+        }
+
+        if (query.Workflow is not null)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"Workflow eq {query.Workflow}"));
+        }
+
+        if (query.BatchId is not null)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"BatchId eq {query.BatchId}"));
+        }
+
+        await foreach (var page in _table.QueryAsync<TableEntity>(string.Join(" and ", clauses), maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuationToken, pageSize))
+        {
+            return new Page<Operation>(page.Values.Select(FromEntity).ToList(), page.ContinuationToken);
+        }
+
+        return new Page<Operation>([], null);
+    }
+
+    private static string KeyRange(DateTimeOffset from, DateTimeOffset to) =>
+        $"PartitionKey ge '{OperationIds.LowerBound(from)}' and PartitionKey lt '{OperationIds.LowerBound(to)}'";
+
+    private async IAsyncEnumerable<string> QueryKeysAsync(string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
         {
             yield return entity.PartitionKey;
         }
     }
 
-    private static TableEntity ToEntity(Operation operation) => new(operation.Id, StateRowKey)
+    internal static TableEntity ToEntity(Operation operation)
     {
-        [nameof(Operation.Action)] = operation.Action,
-        [nameof(Operation.SiteId)] = operation.SiteId,
-        [nameof(Operation.HostId)] = operation.HostId,
-        [nameof(Operation.Index)] = operation.Index,
-        [nameof(Operation.Status)] = operation.Status.ToString(),
-        [nameof(Operation.Attempt)] = operation.Attempt,
-        [nameof(Operation.CommandId)] = operation.CommandId,
-        [nameof(Operation.CreatedAt)] = operation.CreatedAt,
-        [nameof(Operation.UpdatedAt)] = operation.UpdatedAt,
-        [nameof(Operation.DeliverBy)] = operation.DeliverBy,
-        [nameof(Operation.AnswerBy)] = operation.AnswerBy,
-        [nameof(Operation.DispatchedAt)] = operation.DispatchedAt,
-        [nameof(Operation.CompletedAt)] = operation.CompletedAt,
-        [nameof(Operation.RelayStartedAt)] = operation.RelayStartedAt,
-        [nameof(Operation.SendAt)] = operation.SendAt,
-        [nameof(Operation.ExitCode)] = operation.ExitCode,
-        [nameof(Operation.Output)] = operation.Output,
-        [nameof(Operation.ErrorCode)] = operation.ErrorCode,
-        [nameof(Operation.Error)] = operation.Error,
-        [nameof(Operation.PendingCommand)] = operation.PendingCommand is null ? null : JsonSerializer.Serialize(operation.PendingCommand, ProtocolJson.Options),
-    };
+        var entity = new TableEntity(operation.Id, StateRowKey)
+        {
+            [nameof(Operation.Workflow)] = operation.Workflow,
+            [nameof(Operation.SiteId)] = operation.SiteId,
+            [nameof(Operation.HostId)] = operation.HostId,
+            [nameof(Operation.Index)] = operation.Index,
+            [nameof(Operation.Status)] = operation.Status.ToString(),
+            [nameof(Operation.CreatedAt)] = operation.CreatedAt,
+            [nameof(Operation.UpdatedAt)] = operation.UpdatedAt,
+            [nameof(Operation.CompletedAt)] = operation.CompletedAt,
+            [nameof(Operation.Parameters)] = operation.Parameters.Count == 0 ? null : JsonSerializer.Serialize(operation.Parameters, Json),
+            [nameof(Operation.Script)] = operation.Script.IsDefaultOrEmpty ? null : JsonSerializer.Serialize(operation.Script, Json),
+            [nameof(Operation.Outbox)] = operation.Outbox is null ? null : JsonSerializer.Serialize(operation.Outbox, Json),
+            ["HasOutbox"] = operation.Outbox is not null,
+            [nameof(Operation.Result)] = operation.Result.Count == 0 ? null : JsonSerializer.Serialize(operation.Result, Json),
+            [nameof(Operation.ErrorCode)] = operation.ErrorCode,
+            [nameof(Operation.Error)] = Clip(operation.Error),
+            [nameof(Operation.BatchId)] = operation.BatchId,
+            [nameof(Operation.BatchItem)] = operation.BatchItem,
+            [nameof(Operation.CreatedBy)] = operation.CreatedBy,
+            [nameof(Operation.CancelRequestedAt)] = operation.CancelRequestedAt,
+            [nameof(Operation.IndexedFor)] = operation.IndexedFor,
+        };
+        var steps = JsonSerializer.Serialize(operation.Steps.IsDefault ? [] : operation.Steps, Json);
+        for (var chunk = 0; chunk * ChunkChars < steps.Length || chunk == 0; chunk++)
+        {
+            if (chunk >= MaxChunks)
+            {
+                throw new InvalidOperationException($"Operation {operation.Id} has more step data than a table row holds.");
+            }
 
-    private static Operation FromEntity(TableEntity entity)
+            entity[ChunkName(chunk)] = steps.Substring(chunk * ChunkChars, Math.Min(ChunkChars, steps.Length - (chunk * ChunkChars)));
+        }
+
+        return entity;
+    }
+
+    internal static Operation FromEntity(TableEntity entity)
     {
-        var pending = entity.GetString(nameof(Operation.PendingCommand));
+        var steps = new StringBuilder();
+        for (var chunk = 0; entity.GetString(ChunkName(chunk)) is { } part; chunk++)
+        {
+            steps.Append(part);
+        }
+
         return new Operation
         {
             Id = entity.PartitionKey,
-            Action = entity.GetString(nameof(Operation.Action)),
+            Workflow = entity.GetString(nameof(Operation.Workflow)),
             SiteId = entity.GetString(nameof(Operation.SiteId)),
             HostId = entity.GetString(nameof(Operation.HostId)),
-            Index = entity.GetInt32(nameof(Operation.Index)) ?? -1,
+            Index = entity.GetInt32(nameof(Operation.Index)),
             Status = Enum.Parse<OperationStatus>(entity.GetString(nameof(Operation.Status))),
-            Attempt = entity.GetInt32(nameof(Operation.Attempt)) ?? 0,
-            CommandId = entity.GetString(nameof(Operation.CommandId)),
             CreatedAt = entity.GetDateTimeOffset(nameof(Operation.CreatedAt)) ?? default,
             UpdatedAt = entity.GetDateTimeOffset(nameof(Operation.UpdatedAt)) ?? default,
-            DeliverBy = entity.GetDateTimeOffset(nameof(Operation.DeliverBy)) ?? default,
-            AnswerBy = entity.GetDateTimeOffset(nameof(Operation.AnswerBy)) ?? default,
-            DispatchedAt = entity.GetDateTimeOffset(nameof(Operation.DispatchedAt)),
             CompletedAt = entity.GetDateTimeOffset(nameof(Operation.CompletedAt)),
-            RelayStartedAt = entity.GetDateTimeOffset(nameof(Operation.RelayStartedAt)),
-            SendAt = entity.GetDateTimeOffset(nameof(Operation.SendAt)),
-            ExitCode = entity.GetInt32(nameof(Operation.ExitCode)),
-            Output = entity.GetString(nameof(Operation.Output)),
+            Parameters = Deserialize<Dictionary<string, string>>(entity, nameof(Operation.Parameters)) is { } p ? p.ToImmutableSorted() : System.Collections.Immutable.ImmutableDictionary<string, string>.Empty,
+            Script = Deserialize<System.Collections.Immutable.ImmutableArray<SequenceStep>?>(entity, nameof(Operation.Script)) ?? [],
+            Steps = steps.Length == 0 ? [] : JsonSerializer.Deserialize<System.Collections.Immutable.ImmutableArray<Step>>(steps.ToString(), Json),
+            Outbox = Deserialize<Outbox>(entity, nameof(Operation.Outbox)),
+            Result = Deserialize<Dictionary<string, string>>(entity, nameof(Operation.Result)) is { } r ? r.ToImmutableSorted() : System.Collections.Immutable.ImmutableDictionary<string, string>.Empty,
             ErrorCode = entity.GetString(nameof(Operation.ErrorCode)),
             Error = entity.GetString(nameof(Operation.Error)),
-            PendingCommand = pending is null ? null : JsonSerializer.Deserialize<EmulatorCommand>(pending, ProtocolJson.Options),
+            BatchId = entity.GetString(nameof(Operation.BatchId)),
+            BatchItem = entity.GetInt32(nameof(Operation.BatchItem)),
+            CreatedBy = entity.GetString(nameof(Operation.CreatedBy)),
+            CancelRequestedAt = entity.GetDateTimeOffset(nameof(Operation.CancelRequestedAt)),
+            IndexedFor = entity.GetDateTimeOffset(nameof(Operation.IndexedFor)),
         };
     }
+
+    private static string ChunkName(int chunk) => chunk == 0 ? "Steps" : string.Create(CultureInfo.InvariantCulture, $"Steps{chunk}");
+
+    private static T? Deserialize<T>(TableEntity entity, string name) =>
+        entity.GetString(name) is { } json ? JsonSerializer.Deserialize<T>(json, Json) : default;
+
+    private static string? Clip(string? text) => text is { Length: > 8000 } ? text[..8000] : text;
+}
+
+internal static class DictionaryExtensions
+{
+    public static System.Collections.Immutable.ImmutableDictionary<string, string> ToImmutableSorted(this Dictionary<string, string> source) =>
+        source.ToImmutableDictionary(StringComparer.Ordinal);
+}
+
+/// <summary>Operation (and batch) ids: version-7 GUIDs in "N" format, whose text order is creation order.</summary>
+internal static class OperationIds
+{
+    public static string New(DateTimeOffset now) => Guid.CreateVersion7(now).ToString("N");
+
+    /// <summary>The smallest id that can be created at <paramref name="at"/> or later (the 48-bit millisecond prefix).</summary>
+    public static string LowerBound(DateTimeOffset at) =>
+        Math.Max(0, at.ToUnixTimeMilliseconds()).ToString("x12", CultureInfo.InvariantCulture);
+
+    public static bool IsWellFormed(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
 }

@@ -3,45 +3,66 @@ namespace LdFleet.Functions.Operations;
 /// <summary>An operation as the API shows it.</summary>
 internal sealed record OperationView(
     string Id,
-    string Action,
+    string Workflow,
     string SiteId,
     string HostId,
-    int Index,
+    int? Index,
     OperationStatus Status,
-    int Attempt,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset DeliverBy,
-    DateTimeOffset AnswerBy,
-    DateTimeOffset? DispatchedAt,
     DateTimeOffset? CompletedAt,
-    DateTimeOffset? RelayStartedAt,
-    int? ExitCode,
-    string? Output,
+    IReadOnlyDictionary<string, string> Parameters,
+    IReadOnlyDictionary<string, string> Result,
     string? ErrorCode,
-    string? Error)
+    string? Error,
+    string? BatchId,
+    string? CreatedBy,
+    IReadOnlyList<StepView> Steps)
 {
     public static OperationView From(Operation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
         return new(
             operation.Id,
-            operation.Action,
+            operation.Workflow,
             operation.SiteId,
             operation.HostId,
             operation.Index,
             operation.Status,
-            operation.Attempt,
             operation.CreatedAt,
             operation.UpdatedAt,
-            operation.DeliverBy,
-            operation.AnswerBy,
-            operation.DispatchedAt,
             operation.CompletedAt,
-            operation.RelayStartedAt,
-            operation.ExitCode,
-            operation.Output,
+            operation.Parameters,
+            operation.Result,
             operation.ErrorCode,
-            operation.Error);
+            operation.Error,
+            operation.BatchId,
+            operation.CreatedBy,
+            [.. operation.Steps.Select(StepView.From)]);
     }
+}
+
+/// <summary>One step of an operation as the API shows it.</summary>
+internal sealed record StepView(
+    string Name,
+    string Action,
+    int? Index,
+    OperationStatus Status,
+    int Attempt,
+    string CommandId,
+    DateTimeOffset SendAt,
+    DateTimeOffset DeliverBy,
+    DateTimeOffset AnswerBy,
+    DateTimeOffset? DispatchedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    int? ExitCode,
+    string? Output,
+    string? ErrorCode,
+    string? Error,
+    IReadOnlyDictionary<string, string> Data)
+{
+    public static StepView From(Step step) => new(
+        step.Name, step.Action, step.Index, step.Status, step.Attempt, step.CommandId, step.SendAt, step.DeliverBy, step.AnswerBy,
+        step.DispatchedAt, step.StartedAt, step.CompletedAt, step.ExitCode, step.Output, step.ErrorCode, step.Error, step.Data);
 }

@@ -12,13 +12,10 @@ internal sealed class OperationsOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Operations:DeliveryTimeout must be between 1 second and 7 days.")]
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long ldconsole may take for a launch (it returns at once; boot is waited for separately).</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Operations:LaunchExecutionTimeout must be between 1 second and 1 hour.")]
-    public TimeSpan LaunchExecutionTimeout { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>How long ldconsole may take for a quit.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Operations:QuitExecutionTimeout must be between 1 second and 1 hour.")]
-    public TimeSpan QuitExecutionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Per-action execution timeouts overriding the built-in ones (e.g. <c>Operations__ExecutionTimeouts__installapp=00:20:00</c>).
+    /// </summary>
+    public Dictionary<string, TimeSpan> ExecutionTimeouts { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Extra time after deliver-by plus execution timeout before a silent operation is timed out.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Operations:AnswerGrace must be between 0 and 1 hour.")]
@@ -43,10 +40,17 @@ internal sealed class OperationsOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Operations:RetryMaxDelay must be between 0 and 1 hour.")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    public TimeSpan ExecutionTimeoutFor(string action) => action switch
-    {
-        EmulatorActions.Launch => LaunchExecutionTimeout,
-        EmulatorActions.Quit => QuitExecutionTimeout,
-        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown action."),
-    };
+    /// <summary>
+    /// How long after creation the creation scan first looks at an operation. Operations that finish sooner (most
+    /// single commands) never need a deadline-index entry, which saves two storage transactions each.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Operations:CreationScanLag must be between 100 ms and 1 hour.")]
+    public TimeSpan CreationScanLag { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Width of one deadline-index partition.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Operations:DeadlineBucket must be between 100 ms and 1 hour.")]
+    public TimeSpan DeadlineBucket { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>For tests of crash recovery only: crash the process at a named engine boundary (see <c>CrashPoints</c>).</summary>
+    public string? CrashAt { get; set; }
 }

@@ -1,20 +1,51 @@
+using LdFleet.Functions.Batches;
+using LdFleet.Functions.Operations.Cleanup;
+using LdFleet.Functions.Operations.Deadlines;
+using Microsoft.Extensions.Options;
+
 namespace LdFleet.Functions.Operations;
 
 internal static class OperationsServiceCollectionExtensions
 {
+    /// <summary>Registers the operations engine, batches, the deadline sweep and the cleanup job.</summary>
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OperationsOptions>()
             .BindConfiguration(OperationsOptions.SectionName)
             .ValidateDataAnnotations()
+            .Validate(o => CrashPoints.Parse(o.CrashAt) is null || builder.Environment.IsDevelopment(),
+                "Operations:CrashAt is a fault-injection switch for tests and is refused outside the Development environment.")
             .ValidateOnStart();
+        builder.Services.AddOptions<BatchOptions>()
+            .BindConfiguration(BatchOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<CleanupOptions>()
+            .BindConfiguration(CleanupOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
         builder.Services.AddSingleton<OperationStore>();
-        builder.Services.AddSingleton<OperationService>();
+        builder.Services.AddSingleton<DeadlineIndex>();
+        builder.Services.AddSingleton<CrashPoints>();
+        builder.Services.AddSingleton<OperationEngine>();
+        builder.Services.AddSingleton<BatchStore>();
+        builder.Services.AddSingleton<TargetResolver>();
+        builder.Services.AddSingleton<BatchEngine>();
+        builder.Services.AddSingleton<IBatchChildObserver>(sp => sp.GetRequiredService<BatchEngine>());
+        builder.Services.AddSingleton<IBatchSweeper>(sp => sp.GetRequiredService<BatchEngine>());
         builder.Services.AddSingleton<OperationSweeper>();
+        builder.Services.AddSingleton<CleanupJob>();
         if (builder.Configuration.GetValue("Operations:SweepEnabled", true))
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationSweeper>());
         }
+
+        if (builder.Configuration.GetValue("Cleanup:Enabled", true))
+        {
+            builder.Services.AddHostedService<CleanupTimer>();
+        }
+
         return builder;
     }
 }

@@ -1,7 +1,6 @@
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Protocol.Sites;
-using Microsoft.Extensions.Options;
 using LdFleet.Protocol.Commands;
 
 namespace LdFleet.Functions.RelayResults;
@@ -21,16 +20,14 @@ internal enum ReportDisposition
 /// </summary>
 internal sealed partial class RelayReportHandler
 {
-    private readonly OperationStore _store;
+    private readonly OperationEngine _engine;
     private readonly InventoryStore _inventory;
-    private readonly IOptionsMonitor<OperationsOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RelayReportHandler> _logger;
 
-    public RelayReportHandler(OperationStore store, InventoryStore inventory, TimeProvider time, IOptionsMonitor<OperationsOptions> options, ILogger<RelayReportHandler> logger)
+    public RelayReportHandler(OperationEngine engine, InventoryStore inventory, TimeProvider time, ILogger<RelayReportHandler> logger)
     {
-        _options = options;
-        _store = store;
+        _engine = engine;
         _inventory = inventory;
         _time = time;
         _logger = logger;
@@ -48,6 +45,12 @@ internal sealed partial class RelayReportHandler
         return report switch
         {
             CommandResult result => await ApplyResultAsync(result, cancellationToken),
+            CommandStarted started => await _engine.ApplyStartedAsync(started, cancellationToken) switch
+            {
+                ApplyOutcome.Applied => ReportDisposition.Applied,
+                ApplyOutcome.NotFound => ReportDisposition.UnknownOperation,
+                _ => ReportDisposition.Duplicate,
+            },
             RelayHeartbeat heartbeat => await RecordHeartbeatAsync(heartbeat, cancellationToken),
             InventoryReport inventory when FleetIds.ValidateSiteId(inventory.SiteId) is not null || FleetIds.ValidateHostId(inventory.HostId) is not null => ReportDisposition.Invalid,
             InventoryReport inventory => await _inventory.ApplyInventoryAsync(inventory, cancellationToken) ? ReportDisposition.Applied : ReportDisposition.Duplicate,
@@ -68,16 +71,12 @@ internal sealed partial class RelayReportHandler
 
     private async Task<ReportDisposition> ApplyResultAsync(CommandResult result, CancellationToken cancellationToken)
     {
-        // A relay may only answer for commands sent to its own site; the row tells which site that was.
-        var (outcome, operation) = await _store.ApplyAsync(
-            result.OperationId,
-            op => op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow(), Random.Shared.NextDouble()), _options.CurrentValue) : null,
-            cancellationToken);
-
+        // A relay may only answer for commands sent to its own site; the engine checks the row's site.
+        var outcome = await _engine.ApplyResultAsync(result, Random.Shared.NextDouble(), cancellationToken);
         switch (outcome)
         {
             case ApplyOutcome.Applied:
-                LogApplied(_logger, result.OperationId, result.CommandId, operation!.Status);
+                LogApplied(_logger, result.OperationId, result.CommandId);
                 return ReportDisposition.Applied;
             case ApplyOutcome.NotFound:
                 LogUnknown(_logger, result.OperationId, result.CommandId);
@@ -88,8 +87,8 @@ internal sealed partial class RelayReportHandler
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "{OperationId}: result of {CommandId} applied, now {Status}")]
-    private static partial void LogApplied(ILogger logger, string operationId, string commandId, OperationStatus status);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "{OperationId}: result of {CommandId} applied")]
+    private static partial void LogApplied(ILogger logger, string operationId, string commandId);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "{OperationId}: result of {CommandId} ignored (duplicate, stale or from another site)")]
     private static partial void LogDuplicate(ILogger logger, string operationId, string commandId);

@@ -6,6 +6,8 @@ internal static class FleetTables
     public const string Operations = "operations";
     public const string Relays = "relays";
     public const string Emulators = "emulators";
+    public const string Deadlines = "deadlines";
+    public const string Batches = "batches";
 
-    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators];
+    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Deadlines, Batches];
 }

@@ -2,7 +2,7 @@ namespace LdFleet.Protocol.Commands;
 
 /// <summary>
 /// The actions a relay can execute. Most are ldconsole command names; <see cref="WaitBooted"/> and
-/// <see cref="Inventory"/> are relay-side compositions.
+/// <see cref="WaitStopped"/>, <see cref="Status"/> and <see cref="Inventory"/> are relay-side compositions.
 /// </summary>
 public static class EmulatorActions
 {
@@ -31,16 +31,34 @@ public static class EmulatorActions
     public const string GlobalSetting = "globalsetting";
     public const string SortWindows = "sortwnd";
     public const string WaitBooted = "waitbooted";
+    public const string WaitStopped = "waitstopped";
+    public const string Status = "status";
     public const string Inventory = "inventory";
 
+    /// <summary>
+    /// Not an ldconsole action: asks the relay to stop the in-flight command named by the
+    /// <see cref="CommandParameters.CommandId"/> parameter. The relay answers the cancelled command, not this one.
+    /// </summary>
+    public const string Cancel = "cancel";
+
     /// <summary>Actions that need no emulator index.</summary>
-    public static IReadOnlySet<string> HostWide { get; } = new HashSet<string>(StringComparer.Ordinal) { QuitAll, Add, GlobalSetting, SortWindows, Inventory };
+    public static IReadOnlySet<string> HostWide { get; } = new HashSet<string>(StringComparer.Ordinal) { QuitAll, Add, GlobalSetting, SortWindows, Inventory, Cancel };
+
+    /// <summary>
+    /// Actions that take long enough (seconds to minutes) for the relay to report when they start, so the cloud
+    /// can tell a running step from one still queued. Short actions skip it: the report would cost more than it tells.
+    /// </summary>
+    public static IReadOnlySet<string> ReportsStart { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Add, Copy, InstallApp, Backup, Restore, WaitBooted, WaitStopped, Adb,
+    };
 
     /// <summary>Every action this protocol version knows.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         Launch, LaunchEx, Quit, QuitAll, Reboot, Add, Copy, Remove, Rename, Modify, InstallApp, UninstallApp, RunApp, KillApp,
-        Adb, SetProp, GetProp, Locate, DownCpu, Backup, Restore, Action, GlobalSetting, SortWindows, WaitBooted, Inventory,
+        Adb, SetProp, GetProp, Locate, DownCpu, Backup, Restore, Action, GlobalSetting, SortWindows, WaitBooted, WaitStopped, Status,
+        Inventory, Cancel,
     };
 }
 
@@ -78,4 +96,5 @@ public static class CommandParameters
     public const string FastPlay = "fastPlay";
     public const string CleanMode = "cleanMode";
     public const string Timeout = "timeout";
+    public const string CommandId = "commandId";
 }

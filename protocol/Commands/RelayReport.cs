@@ -7,6 +7,7 @@ namespace LdFleet.Protocol.Commands;
 [JsonDerivedType(typeof(CommandResult), "result")]
 [JsonDerivedType(typeof(RelayHeartbeat), "heartbeat")]
 [JsonDerivedType(typeof(InventoryReport), "inventory")]
+[JsonDerivedType(typeof(CommandStarted), "started")]
 public abstract record RelayReport
 {
     /// <summary>Version of this contract.</summary>
@@ -67,6 +68,22 @@ public sealed record CommandResult : RelayReport
 
     /// <summary>When the relay finished.</summary>
     public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>W3C trace context, carried back from the command.</summary>
+    public string? TraceParent { get; init; }
+}
+
+/// <summary>The relay began executing a long-running command (see <see cref="EmulatorActions.ReportsStart"/>).</summary>
+public sealed record CommandStarted : RelayReport
+{
+    public required string CommandId { get; init; }
+
+    public required string OperationId { get; init; }
+
+    public required string HostId { get; init; }
+
+    /// <summary>When execution started, by the relay's clock.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
 
     /// <summary>W3C trace context, carried back from the command.</summary>
     public string? TraceParent { get; init; }

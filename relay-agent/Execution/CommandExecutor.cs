@@ -64,6 +64,8 @@ internal sealed partial class CommandExecutor
             result = command.Action switch
             {
                 EmulatorActions.WaitBooted => await _driver.WaitUntilBootedAsync(host, EmulatorSelector.ByIndex(command.Index!.Value), command.ExecutionTimeout, cancellationToken),
+                EmulatorActions.WaitStopped => await _driver.WaitUntilStoppedAsync(host, EmulatorSelector.ByIndex(command.Index!.Value), command.ExecutionTimeout, cancellationToken),
+                EmulatorActions.Status => await _driver.StatusAsync(host, EmulatorSelector.ByIndex(command.Index!.Value), cancellationToken),
                 EmulatorActions.Inventory => await InventoryAsync(host, cancellationToken),
                 _ when recovering => await _driver.RecoverAsync(host, CommandMapper.Map(command), cancellationToken),
                 _ => await _driver.ExecuteAsync(host, CommandMapper.Map(command), command.ExecutionTimeout, cancellationToken),

@@ -165,6 +165,69 @@ internal sealed class LdPlayerDriver
     }
 
     /// <summary>
+    /// Waits until list2 shows the emulator stopped (no player process). Quit returns before the player has gone,
+    /// and workflows that remove, rename or restore an emulator must not race its shutdown.
+    /// </summary>
+    public async Task<DriverResult> WaitUntilStoppedAsync(LdPlayerHost host, EmulatorSelector target, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(target);
+        var deadline = _time.GetUtcNow() + timeout;
+        while (true)
+        {
+            var (emulators, error) = await ListAsync(host, cancellationToken);
+            var emulator = emulators?.FirstOrDefault(target.Matches);
+            if (emulators is { Count: > 0 } && emulator is null)
+            {
+                return DriverResult.Failure(null, DriverErrors.PlayerNotFound, $"There is no emulator with {target} on host {host.Id}.");
+            }
+
+            if (emulator is { IsStarted: false })
+            {
+                return new DriverResult(true, 0, "") { Data = new Dictionary<string, string> { ["state"] = "stopped" } };
+            }
+
+            if (_time.GetUtcNow() >= deadline)
+            {
+                return DriverResult.Failure(null, DriverErrors.Timeout, $"Emulator {target} was still running after {timeout.TotalSeconds:0} s ({error ?? "list2 shows it started"}).");
+            }
+
+            await Task.Delay(VerifyPollInterval, _time, cancellationToken);
+        }
+    }
+
+    /// <summary>The emulator's state from list2 (<c>stopped</c>, <c>starting</c> or <c>running</c>) and title, for workflows that branch on it.</summary>
+    public async Task<DriverResult> StatusAsync(LdPlayerHost host, EmulatorSelector target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(target);
+        var (emulators, error) = await ListAsync(host, cancellationToken);
+        if (emulators is null)
+        {
+            return DriverResult.Failure(null, DriverErrors.ListUnreadable, error ?? "list2 could not be read.");
+        }
+
+        if (emulators.FirstOrDefault(target.Matches) is not { } emulator)
+        {
+            // An empty list may be list2's glitch (ListAsync retried it already); a non-empty one is definite.
+            return emulators.Count > 0
+                ? DriverResult.Failure(null, DriverErrors.PlayerNotFound, $"There is no emulator with {target} on host {host.Id}.")
+                : DriverResult.Failure(null, DriverErrors.ListUnreadable, "list2 listed no emulators at all.");
+        }
+
+        var state = emulator switch
+        {
+            { IsAndroidStarted: true } => "running",
+            { IsStarted: true } => "starting",
+            _ => "stopped",
+        };
+        return new DriverResult(true, 0, "")
+        {
+            Data = new Dictionary<string, string> { ["state"] = state, ["title"] = emulator.Title, ["index"] = emulator.Index.ToString(CultureInfo.InvariantCulture) },
+        };
+    }
+
+    /// <summary>
     /// For a command that was interrupted (the relay died while ldconsole ran): decides the outcome from list2
     /// alone, without running the command again. Commands whose effect list2 cannot show are reported as
     /// interrupted with an unknown outcome; re-running them could duplicate a side effect.

@@ -19,7 +19,12 @@ internal sealed partial class CommandListener : BackgroundService
     private readonly CommandExecutor _executor;
     private readonly CommandJournal _journal;
     private readonly RelayActivity _activity;
-    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
+
+    // Cancels that arrived before their command (prefetch, or the command still queued): the command is then
+    // answered Cancelled without running. Bounded; an entry older than any plausible queue wait is useless.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _cancelledEarly = new(StringComparer.Ordinal);
+    private const int MaxEarlyCancels = 10_000;
     private readonly TimeProvider _time;
     private readonly PollingOptions _options;
     private readonly string _siteId;
@@ -161,8 +166,16 @@ internal sealed partial class CommandListener : BackgroundService
                 return;
             }
 
+            if (command.Action == EmulatorActions.Cancel)
+            {
+                RequestCancel(command);
+                await commands.CompleteAsync(message, stoppingToken);
+                return;
+            }
+
             // A duplicate delivered while the first copy still runs here waits for the first to finish.
-            if (!_inFlight.TryAdd(command.CommandId, 0))
+            using var cancel = new CancellationTokenSource();
+            if (!_inFlight.TryAdd(command.CommandId, cancel))
             {
                 LogBusyDuplicate(_logger, command.CommandId);
                 await commands.AbandonAsync(message, DuplicateRetryDelay, stoppingToken);
@@ -172,7 +185,12 @@ internal sealed partial class CommandListener : BackgroundService
             CommandResult result;
             try
             {
-                result = await ResultForAsync(commands, message, command, stoppingToken);
+                if (_cancelledEarly.TryRemove(command.CommandId, out _))
+                {
+                    await cancel.CancelAsync();
+                }
+
+                result = await ResultForAsync(commands, results, message, command, cancel.Token, stoppingToken);
             }
             finally
             {
@@ -201,7 +219,77 @@ internal sealed partial class CommandListener : BackgroundService
         }
     }
 
-    private async Task<CommandResult> ResultForAsync(IMessageQueue commands, InboundMessage message, EmulatorCommand command, CancellationToken stoppingToken)
+    private void RequestCancel(EmulatorCommand cancel)
+    {
+        // Only this site's cloud can put messages on this queue, but check the target anyway: a cancel may
+        // only stop a command of the same operation.
+        if (cancel.SiteId != _siteId || !cancel.Parameters.TryGetValue(CommandParameters.CommandId, out var targetId)
+            || !targetId.StartsWith(cancel.OperationId + ".", StringComparison.Ordinal))
+        {
+            LogCancelIgnored(_logger, cancel.CommandId);
+            return;
+        }
+
+        if (_inFlight.TryGetValue(targetId, out var running))
+        {
+            LogCancelling(_logger, targetId);
+            running.Cancel();
+            return;
+        }
+
+        if (_cancelledEarly.Count >= MaxEarlyCancels)
+        {
+            var cutoff = _time.GetUtcNow() - TimeSpan.FromHours(1);
+            foreach (var (id, at) in _cancelledEarly)
+            {
+                if (at < cutoff)
+                {
+                    _cancelledEarly.TryRemove(id, out _);
+                }
+            }
+        }
+
+        _cancelledEarly.TryAdd(targetId, _time.GetUtcNow());
+    }
+
+    private async Task ReportStartedAsync(IMessageQueue results, EmulatorCommand command, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var started = new CommandStarted
+            {
+                SiteId = _siteId,
+                CommandId = command.CommandId,
+                OperationId = command.OperationId,
+                HostId = command.HostId,
+                StartedAt = _time.GetUtcNow(),
+                TraceParent = command.TraceParent,
+            };
+            await results.SendAsync(new OutboundMessage(ProtocolJson.Serialize<RelayReport>(started)), stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Only progress information: the result still tells the whole story.
+            LogStartReportFailed(_logger, ex, command.CommandId);
+        }
+    }
+
+    private CommandResult Cancelled(EmulatorCommand command, DateTimeOffset? startedAt) => new()
+    {
+        SiteId = _siteId,
+        CommandId = command.CommandId,
+        OperationId = command.OperationId,
+        HostId = command.HostId,
+        Outcome = CommandOutcome.Failed,
+        ErrorCode = "Cancelled",
+        Error = startedAt is null ? "Cancelled before it started; ldconsole was not run." : "Cancelled while running; the ldconsole process was stopped.",
+        StartedAt = startedAt,
+        CompletedAt = _time.GetUtcNow(),
+        TraceParent = command.TraceParent,
+    };
+
+    private async Task<CommandResult> ResultForAsync(
+        IMessageQueue commands, IMessageQueue results, InboundMessage message, EmulatorCommand command, CancellationToken cancelToken, CancellationToken stoppingToken)
     {
         var (state, recorded) = await _journal.BeginAsync(command, stoppingToken);
         if (state == JournalState.Done && recorded is not null)
@@ -215,15 +303,33 @@ internal sealed partial class CommandListener : BackgroundService
             LogInterrupted(_logger, command.CommandId);
         }
 
+        if (cancelToken.IsCancellationRequested)
+        {
+            var cancelled = Cancelled(command, null);
+            await _journal.CompleteAsync(cancelled, CancellationToken.None);
+            return cancelled;
+        }
+
+        if (state != JournalState.Interrupted && EmulatorActions.ReportsStart.Contains(command.Action))
+        {
+            await ReportStartedAsync(results, command, stoppingToken);
+        }
+
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var execution = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, cancelToken);
         var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
+        var startedAt = _time.GetUtcNow();
         CommandResult result;
         _activity.CommandStarted();
         try
         {
             result = state == JournalState.Interrupted
-                ? await _executor.RecoverAsync(command, stoppingToken)
-                : await _executor.ExecuteAsync(command, stoppingToken);
+                ? await _executor.RecoverAsync(command, execution.Token)
+                : await _executor.ExecuteAsync(command, execution.Token);
+        }
+        catch (OperationCanceledException) when (cancelToken.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            result = Cancelled(command, startedAt);
         }
         finally
         {
@@ -300,6 +406,15 @@ internal sealed partial class CommandListener : BackgroundService
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{CommandId}: an earlier run was interrupted; settling it from list2 without running ldconsole again")]
     private static partial void LogInterrupted(ILogger logger, string commandId);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "{CommandId}: cancel requested; stopping it")]
+    private static partial void LogCancelling(ILogger logger, string commandId);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "{CommandId}: cancel request names no command of its own operation; ignored")]
+    private static partial void LogCancelIgnored(ILogger logger, string commandId);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "{CommandId}: reporting the start failed; the result will follow anyway")]
+    private static partial void LogStartReportFailed(ILogger logger, Exception exception, string commandId);
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Error, Message = "Processing message {MessageId} failed (delivery {DeliveryCount})")]
     private static partial void LogProcessFailed(ILogger logger, Exception exception, string messageId, long deliveryCount);

@@ -42,20 +42,85 @@ public class FleetFixture : IAsyncLifetime
 
         var port = FreePort.Next();
         Api.BaseAddress = new Uri($"http://127.0.0.1:{port}");
-        _cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_URLS"] = Api.BaseAddress.ToString(),
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Storage__ConnectionString"] = _azurite.ConnectionString,
-            ["Transport__ConnectionString"] = _transport,
-            ["Operations__SweepInterval"] = "00:00:01",
-            ["Operations__RedriveAfter"] = "00:00:02",
-            ["Operations__RetryBaseDelay"] = "00:00:00.200",
-        });
-        await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
-
+        await StartCloudAsync();
         await StartRelayAsync();
     }
+
+    /// <summary>Starts (or restarts) the cloud app on <see cref="Api"/>'s address, with optional extra settings.</summary>
+    public async Task StartCloudAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _cloud = StartCloudProcess(Api.BaseAddress!, settings);
+        await WaitUntilLiveAsync(Api, _cloud);
+    }
+
+    /// <summary>Starts one more instance of the cloud app on the same storage and transport (the caller owns it).</summary>
+    public async Task<(ChildProcess Process, HttpClient Api)> StartExtraCloudAsync()
+    {
+        var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}") };
+        var process = StartCloudProcess(api.BaseAddress, null);
+        await WaitUntilLiveAsync(api, process);
+        return (process, api);
+    }
+
+    /// <summary>The cloud app process, for tests that crash it on purpose.</summary>
+    public ChildProcess Cloud => _cloud!;
+
+    /// <summary>Stops the cloud app like a crash (no graceful shutdown).</summary>
+    public async Task KillCloudAsync()
+    {
+        if (_cloud is not null)
+        {
+            await _cloud.DisposeAsync();
+            _cloud = null;
+        }
+    }
+
+    private ChildProcess StartCloudProcess(Uri address, IReadOnlyDictionary<string, string?>? settings)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = address.ToString(),
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Storage__ConnectionString"] = _azurite!.ConnectionString,
+            ["Transport__ConnectionString"] = _transport,
+            ["Operations__SweepInterval"] = "00:00:00.500",
+            ["Operations__RedriveAfter"] = "00:00:02",
+            ["Operations__CreationScanLag"] = "00:00:02",
+            ["Operations__DeadlineBucket"] = "00:00:01",
+            ["Operations__RetryBaseDelay"] = "00:00:00.200",
+            ["Batches__CheckInterval"] = "00:00:03",
+            ["RelayResults__LockDuration"] = "00:00:03",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        return ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], environment);
+    }
+
+    private static Task WaitUntilLiveAsync(HttpClient api, ChildProcess process) =>
+        Poll.UntilAsync(
+            async () =>
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException("The cloud app exited during start-up.\n" + process.Tail());
+                }
+
+                try
+                {
+                    using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
+                    return response.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            live => live,
+            TimeSpan.FromSeconds(60),
+            "the cloud app to answer /health/live");
 
     /// <summary>The storage account the fleet runs on, for tests that look behind the API.</summary>
     public string StorageConnectionString => _azurite!.ConnectionString;
@@ -125,25 +190,17 @@ public class FleetFixture : IAsyncLifetime
             op => op.Status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled",
             timeout ?? TimeSpan.FromSeconds(60),
             "the operation to finish\n" + Diagnostics);
-
-    private async Task<bool> IsLiveAsync()
-    {
-        if (_cloud!.HasExited)
-        {
-            throw new InvalidOperationException("The cloud app exited during start-up.\n" + _cloud.Tail());
-        }
-
-        try
-        {
-            using var response = await Api.GetAsync(new Uri("/health/live", UriKind.Relative));
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-    }
 }
 
 /// <summary>The operation shape the API returns (only what the tests read).</summary>
-public sealed record OperationDto(string Id, string Action, string SiteId, string HostId, int Index, string Status, int Attempt, int? ExitCode, string? Output, string? ErrorCode, string? Error);
+public sealed record OperationDto(
+    string Id, string Workflow, string SiteId, string HostId, int? Index, string Status, string? ErrorCode, string? Error, IReadOnlyList<StepDto> Steps, Dictionary<string, string> Result)
+{
+    public int Attempt => Steps[^1].Attempt;
+
+    public int? ExitCode => Steps[^1].ExitCode;
+
+    public string? Output => Steps[^1].Output;
+}
+
+public sealed record StepDto(string Name, string Action, int? Index, string Status, int Attempt, string CommandId, int? ExitCode, string? Output, string? ErrorCode, string? Error, Dictionary<string, string> Data);

@@ -20,7 +20,7 @@ public sealed class LaunchEmulatorTests : IClassFixture<FleetFixture>
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.NotNull(response.Headers.Location);
         var accepted = await response.Content.ReadFromJsonAsync<OperationDto>();
-        Assert.Equal("launch", accepted!.Action);
+        Assert.Equal("launch", accepted!.Workflow);
 
         var done = await _fleet.WaitForTerminalAsync(response.Headers.Location!);
         Assert.True(done.Status == "Succeeded", $"operation ended {done.Status}: {done.ErrorCode} {done.Error}\n{_fleet.Diagnostics}");

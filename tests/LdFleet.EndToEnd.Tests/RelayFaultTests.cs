@@ -84,7 +84,7 @@ public sealed class RelayFaultTests : IClassFixture<FleetFixture>
         operationId = operation.Id,
         siteId = FleetFixture.SiteId,
         hostId,
-        action = operation.Action,
+        action = operation.Workflow,
         index = operation.Index,
         issuedAt = DateTimeOffset.UtcNow,
         deliverBy = DateTimeOffset.UtcNow.AddMinutes(5),

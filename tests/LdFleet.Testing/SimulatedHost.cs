@@ -78,6 +78,11 @@ public sealed class SimulatedHost : IDisposable
     public int JournalCount(string command) =>
         Journal().Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line => line.Contains($"\"argv\":[\"{command}\"", StringComparison.Ordinal));
 
+    /// <summary>Calls of <paramref name="command"/> whose arguments include <paramref name="argument"/> right after <paramref name="option"/> (e.g. --index 7).</summary>
+    public int JournalCount(string command, string option, string argument) =>
+        Journal().Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(line =>
+            line.Contains($"\"argv\":[\"{command}\"", StringComparison.Ordinal) && line.Contains($"\"{option}\",\"{argument}\"", StringComparison.Ordinal));
+
     /// <summary>The raw list2 lines, CRLF removed.</summary>
     public async Task<IReadOnlyList<string>> List2Async()
     {

@@ -1,0 +1,122 @@
+using LdFleet.Functions.Operations;
+using LdFleet.Functions.Operations.Workflows;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LdFleet.Functions.Batches;
+
+/// <summary>A batch as the API shows it.</summary>
+internal sealed record BatchView(
+    string Id,
+    string Workflow,
+    IReadOnlyDictionary<string, string> Parameters,
+    BatchStatus Status,
+    int Total,
+    BatchCounts Counts,
+    string MaxConcurrency,
+    string MaxConcurrencyPerHost,
+    string MaxErrors,
+    bool CancelRequested,
+    string? StopReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? CompletedAt,
+    string? CreatedBy)
+{
+    public static BatchView From(Batch b) => new(
+        b.Id, b.Workflow, b.Parameters, b.Status, b.Total, b.Counts, b.MaxConcurrency.ToString(), b.MaxConcurrencyPerHost.ToString(), b.MaxErrors.ToString(),
+        b.CancelRequested, b.StopReason, b.CreatedAt, b.UpdatedAt, b.CompletedAt, b.CreatedBy);
+}
+
+internal static class BatchesEndpoints
+{
+    public static IEndpointRouteBuilder MapBatchesApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api/batches");
+        api.MapPost("", StartAsync).WithName("StartBatch");
+        api.MapGet("/{batchId}", GetAsync).WithName("GetBatch");
+        api.MapGet("/{batchId}/items", ItemsAsync).WithName("ListBatchItems");
+        api.MapPost("/{batchId}/cancel", CancelAsync).WithName("CancelBatch");
+        return endpoints;
+    }
+
+    private static async Task<Results<AcceptedAtRoute<BatchView>, ValidationProblem>> StartAsync(
+        BatchRequest? request, HttpContext http, TargetResolver resolver, BatchEngine engine, CancellationToken cancellationToken)
+    {
+        if (request is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A JSON body is required."] }, type: ProblemTypes.Validation);
+        }
+
+        var errors = TargetResolver.Validate(request.Selector);
+
+        // The workflow and its parameters are checked as they will be for each child (site/host/index are the targets').
+        var sample = new OperationRequest { Workflow = request.Workflow, SiteId = "site", HostId = "host", Index = 0, Parameters = request.Parameters };
+        foreach (var (field, messages) in OperationRequestValidator.Validate(sample))
+        {
+            errors[field] = messages;
+        }
+
+        if (!Limit.TryParse(request.MaxConcurrency, allowZero: false, out _))
+        {
+            errors["maxConcurrency"] = ["A whole number above 0, or a percentage such as \"10%\"."];
+        }
+
+        if (!Limit.TryParse(request.MaxConcurrencyPerHost, allowZero: false, out _))
+        {
+            errors["maxConcurrencyPerHost"] = ["A whole number above 0, or a percentage such as \"50%\"."];
+        }
+
+        if (!Limit.TryParse(request.MaxErrors, allowZero: true, out _))
+        {
+            errors["maxErrors"] = ["A whole number (0 stops at the first failure), or a percentage such as \"5%\"."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation);
+        }
+
+        var items = await resolver.ResolveAsync(request.Selector, cancellationToken);
+        if (items.Count == 0 || items.Count > TargetResolver.MaxTargets)
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["selector"] = [items.Count == 0 ? "The selector matched no emulators." : $"The selector matched more than {TargetResolver.MaxTargets} emulators; narrow it or split the batch."] },
+                type: ProblemTypes.Validation);
+        }
+
+        var batch = await engine.CreateAsync(request, items, http.User.Identity?.Name, cancellationToken);
+        return TypedResults.AcceptedAtRoute(BatchView.From(batch), "GetBatch", new { batchId = batch.Id });
+    }
+
+    private static async Task<Results<Ok<BatchView>, ProblemHttpResult>> GetAsync(string batchId, BatchEngine engine, CancellationToken cancellationToken)
+    {
+        var batch = OperationIds.IsWellFormed(batchId) ? await engine.GetAsync(batchId, cancellationToken) : null;
+        return batch is null ? NotFound(batchId) : TypedResults.Ok(BatchView.From(batch));
+    }
+
+    private static async Task<Results<Ok<PageView<BatchItem>>, ProblemHttpResult, ValidationProblem>> ItemsAsync(
+        string batchId, int? pageSize, string? continuationToken, BatchEngine engine, CancellationToken cancellationToken)
+    {
+        if (pageSize is < 1 or > 1000 || continuationToken is { Length: > 2048 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["pageSize"] = ["Between 1 and 1000."] }, type: ProblemTypes.Validation);
+        }
+
+        if (!OperationIds.IsWellFormed(batchId) || await engine.GetAsync(batchId, cancellationToken) is null)
+        {
+            return NotFound(batchId);
+        }
+
+        var page = await engine.ListItemsAsync(batchId, pageSize ?? 500, continuationToken, cancellationToken);
+        return TypedResults.Ok(new PageView<BatchItem>(page.Items, page.ContinuationToken));
+    }
+
+    private static async Task<Results<Accepted<BatchView>, ProblemHttpResult>> CancelAsync(string batchId, BatchEngine engine, CancellationToken cancellationToken)
+    {
+        var batch = OperationIds.IsWellFormed(batchId) ? await engine.CancelAsync(batchId, cancellationToken) : null;
+        return batch is null ? NotFound(batchId) : TypedResults.Accepted($"/api/batches/{batchId}", BatchView.From(batch));
+    }
+
+    private static ProblemHttpResult NotFound(string batchId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Batch not found", detail: $"There is no batch with id '{batchId}'.", type: ProblemTypes.NotFound);
+}
