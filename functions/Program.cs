@@ -1,5 +1,6 @@
 using LdFleet.Functions.Api;
 using LdFleet.Functions.Batches;
+using LdFleet.Functions.Diagnostics;
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.RelayResults;
@@ -18,6 +19,7 @@ var app = builder.Build();
 app.UseFleetApi();
 app.MapOperationsApi();
 app.MapBatchesApi();
+app.MapDiagnostics();
 app.MapInventoryApi();
 
 app.Run();

@@ -113,6 +113,9 @@ internal sealed record Batch
 
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = ImmutableDictionary<string, string>.Empty;
 
+    /// <summary>For a <c>sequence</c> batch: each child's commands.</summary>
+    public IReadOnlyList<SequenceStep>? Script { get; init; }
+
     public required int Total { get; init; }
 
     public required Limit MaxConcurrency { get; init; }

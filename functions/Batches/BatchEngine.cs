@@ -77,6 +77,7 @@ internal sealed partial class BatchEngine : IBatchChildObserver, IBatchSweeper
             Id = OperationIds.New(now),
             Workflow = request.Workflow,
             Parameters = request.Parameters ?? new Dictionary<string, string>(),
+            Script = request.Steps,
             Total = items.Count,
             MaxConcurrency = concurrency,
             MaxConcurrencyPerHost = perHost,
@@ -359,6 +360,7 @@ internal sealed partial class BatchEngine : IBatchChildObserver, IBatchSweeper
             HostId = item.HostId,
             Index = item.Index,
             Parameters = batch.Parameters,
+            Steps = batch.Script,
         };
         try
         {

@@ -39,6 +39,9 @@ internal sealed record BatchRequest
 
     public required TargetSelector Selector { get; init; }
 
+    /// <summary>For a <c>sequence</c> batch: the commands each child runs in order.</summary>
+    public IReadOnlyList<LdFleet.Functions.Operations.SequenceStep>? Steps { get; init; }
+
     /// <summary>A count or a percentage of the targets, e.g. <c>100</c> or <c>"10%"</c>. Default: 50.</summary>
     [JsonConverter(typeof(NumberOrStringConverter))]
     public string? MaxConcurrency { get; init; }

@@ -166,6 +166,7 @@ internal sealed class BatchStore
     {
         [nameof(Batch.Workflow)] = b.Workflow,
         [nameof(Batch.Parameters)] = JsonSerializer.Serialize(b.Parameters, OperationStore.Json),
+        [nameof(Batch.Script)] = b.Script is null ? null : JsonSerializer.Serialize(b.Script, OperationStore.Json),
         [nameof(Batch.Total)] = b.Total,
         [nameof(Batch.MaxConcurrency)] = b.MaxConcurrency.ToString(),
         [nameof(Batch.MaxConcurrencyPerHost)] = b.MaxConcurrencyPerHost.ToString(),
@@ -186,6 +187,7 @@ internal sealed class BatchStore
         Id = e.PartitionKey,
         Workflow = e.GetString(nameof(Batch.Workflow)),
         Parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(e.GetString(nameof(Batch.Parameters)) ?? "{}", OperationStore.Json)!,
+        Script = e.GetString(nameof(Batch.Script)) is { } script ? JsonSerializer.Deserialize<List<SequenceStep>>(script, OperationStore.Json) : null,
         Total = e.GetInt32(nameof(Batch.Total)) ?? 0,
         MaxConcurrency = ParseLimit(e.GetString(nameof(Batch.MaxConcurrency))),
         MaxConcurrencyPerHost = ParseLimit(e.GetString(nameof(Batch.MaxConcurrencyPerHost))),

@@ -50,7 +50,7 @@ internal static class BatchesEndpoints
         var errors = TargetResolver.Validate(request.Selector);
 
         // The workflow and its parameters are checked as they will be for each child (site/host/index are the targets').
-        var sample = new OperationRequest { Workflow = request.Workflow, SiteId = "site", HostId = "host", Index = 0, Parameters = request.Parameters };
+        var sample = new OperationRequest { Workflow = request.Workflow, SiteId = "site", HostId = "host", Index = 0, Parameters = request.Parameters, Steps = request.Steps };
         foreach (var (field, messages) in OperationRequestValidator.Validate(sample))
         {
             errors[field] = messages;

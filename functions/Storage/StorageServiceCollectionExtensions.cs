@@ -25,7 +25,13 @@ internal static class StorageServiceCollectionExtensions
             });
         builder.Services.AddFleetTransport();
 
-        builder.Services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString));
+        builder.Services.AddSingleton<StorageRequestCounter>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = new TableClientOptions();
+            options.AddPolicy(sp.GetRequiredService<StorageRequestCounter>(), Azure.Core.HttpPipelinePosition.PerRetry);
+            return new TableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString, options);
+        });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<StorageInitializer>();
         return builder;

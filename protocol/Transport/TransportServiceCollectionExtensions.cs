@@ -39,6 +39,11 @@ public static class TransportServiceCollectionExtensions
             if (TransportKinds.Detect(options.ConnectionString) == TransportKind.StorageQueues)
             {
                 var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+                if (sp.GetService<StorageRequestCounter>() is { } counter)
+                {
+                    queueOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerRetry);
+                }
+
                 return new StorageQueueFactory(new QueueServiceClient(options.ConnectionString, queueOptions));
             }
 

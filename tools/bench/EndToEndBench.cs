@@ -126,7 +126,7 @@ internal static class EndToEndBench
             throw new InvalidOperationException($"Operation {location} ended {done}.");
         }
 
-        var toRelay = done.GetProperty("relayStartedAt").GetDateTimeOffset() - done.GetProperty("createdAt").GetDateTimeOffset();
+        var toRelay = done.GetProperty("steps")[0].GetProperty("startedAt").GetDateTimeOffset() - done.GetProperty("createdAt").GetDateTimeOffset();
         return (elapsed, toRelay.TotalMilliseconds);
     }
 

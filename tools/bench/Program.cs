@@ -17,7 +17,11 @@ switch (suite)
         var e2e = await EndToEndBench.RunAsync(iterations);
         e2e.Write(Console.Out, outputDir);
         return 0;
+    case "engine":
+        var engine = await EngineBench.RunAsync(iterations);
+        engine.Write(Console.Out, outputDir);
+        return 0;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e, engine");
         return 2;
 }

@@ -1,0 +1,22 @@
+using LdFleet.Protocol.Transport;
+
+namespace LdFleet.Functions.Diagnostics;
+
+internal static class DiagnosticsEndpoints
+{
+    /// <summary>
+    /// Storage request totals since start, for the benchmark harness. Off unless <c>Diagnostics:StorageCounters</c>
+    /// is true (the same figures are always available as the <c>ldfleet.storage.requests</c> metric).
+    /// </summary>
+    public static IEndpointRouteBuilder MapDiagnostics(this IEndpointRouteBuilder endpoints)
+    {
+        var configuration = endpoints.ServiceProvider.GetRequiredService<IConfiguration>();
+        if (configuration.GetValue("Diagnostics:StorageCounters", false))
+        {
+            endpoints.MapGet("/diagnostics/storage-requests", (StorageRequestCounter counter) =>
+                TypedResults.Ok(new { tables = counter.Tables, queues = counter.Queues, total = counter.Total }));
+        }
+
+        return endpoints;
+    }
+}

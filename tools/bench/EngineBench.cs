@@ -1,0 +1,294 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using LdFleet.Testing;
+
+namespace LdFleet.Bench;
+
+/// <summary>
+/// The operations engine against Azurite, with the cloud app, a relay and simulated hosts as real processes:
+/// storage transactions per operation (counted by the app's Azure.Core pipeline policy), sequential steps per
+/// second inside one operation, and a 1,000-emulator batch. Azurite's raw transaction rate is measured in the
+/// same run so every figure also reads as a fraction of what the storage emulator can do at all.
+/// </summary>
+internal static class EngineBench
+{
+    private const string SiteId = "bench";
+
+    public static async Task<BenchReport> RunAsync(int iterations)
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        await using var broker = await RabbitMqServer.StartAsync(
+        [
+            new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
+            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
+        ]);
+        var rows = new List<(string, Stats)>();
+        var derived = new List<(string, double)>();
+
+        var (tableRate, queueRate) = await AzuriteRawRateAsync(azurite.ConnectionString);
+        derived.Add(("Azurite raw: table inserts/s (16 concurrent writers)", tableRate));
+        derived.Add(("Azurite raw: queue sends/s (16 concurrent writers)", queueRate));
+
+        // Storage transactions per operation, Storage Queues transport: every table and queue request counts.
+        using (var sim = await SimulatedHost.CreateAsync("host-1", 8))
+        await using (var fleet = await Fleet.StartAsync(azurite.ConnectionString, azurite.ConnectionString, [sim], relayConcurrency: 8))
+        {
+            var single = await fleet.TransactionsPerOperationAsync(iterations, i => new { workflow = i % 2 == 0 ? "launch" : "quit", siteId = SiteId, hostId = "host-1", index = i / 2 % 8 });
+            derived.Add(("storage transactions per single-step operation (cloud app, Storage Queues)", single.Total));
+            derived.Add(("  of which table requests", single.Tables));
+            derived.Add(("  of which queue requests", single.Queues));
+            derived.Add(("  as a share of Azurite's raw table rate at 100 ops/s (%)", 100.0 * single.Total * 100 / tableRate));
+            var five = await fleet.TransactionsPerOperationAsync(Math.Max(10, iterations / 10), i => new
+            {
+                workflow = "provision",
+                siteId = SiteId,
+                hostId = "host-1",
+                parameters = new Dictionary<string, string> { ["resolution"] = "1280,720,240", ["apps"] = "com.example.app" },
+            });
+            derived.Add(("storage transactions per 5-step provision (cloud app, Storage Queues)", five.Total));
+            var steps = await fleet.StepsPerSecondAsync(50);
+            derived.Add(("sequential steps/s in one 50-step operation, Storage Queues", steps));
+        }
+
+        using (var sim = await SimulatedHost.CreateAsync("host-1", 8))
+        await using (var fleet = await Fleet.StartAsync(azurite.ConnectionString, broker.ConnectionString, [sim], relayConcurrency: 8))
+        {
+            var steps = await fleet.StepsPerSecondAsync(50);
+            derived.Add(("sequential steps/s in one 50-step operation, AMQP 1.0 (RabbitMQ)", steps));
+            derived.Add(("  ratio to Durable Functions' ~5 steps/s", steps / 5));
+        }
+
+        // Fan-out: 1,000 emulators on 10 hosts, concurrency 100, each child launches and waits for boot.
+        const int bootMs = 10_000;
+        var hosts = new List<SimulatedHost>();
+        for (var h = 0; h < 10; h++)
+        {
+            hosts.Add(await SimulatedHost.CreateAsync($"host-{h + 1}", 100, bootDelayMs: bootMs));
+        }
+
+        try
+        {
+            await using var fleet = await Fleet.StartAsync(azurite.ConnectionString, broker.ConnectionString, hosts, relayConcurrency: 128);
+            var (dispatchRate, completion, firstWave) = await fleet.BatchAsync(hosts, 100);
+            var ideal = TimeSpan.FromMilliseconds(bootMs * 10);
+            rows.Add(("batch child: launch + wait-booted (boot delay 10 s)", Stats.Of(firstWave)));
+            derived.Add(("1,000-emulator batch: commands dispatched/s in the first wave (100 children)", dispatchRate));
+            derived.Add(("1,000-emulator batch: completion time (s)", completion.TotalSeconds));
+            derived.Add(("1,000-emulator batch: ideal schedule, 10 waves x boot delay (s)", ideal.TotalSeconds));
+            derived.Add(("1,000-emulator batch: completion / ideal", completion / ideal));
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+        }
+
+        return new BenchReport("engine", iterations, rows, derived);
+    }
+
+    private static async Task<(double Table, double Queue)> AzuriteRawRateAsync(string connection)
+    {
+        var table = new TableServiceClient(connection).GetTableClient("rawrate");
+        await table.CreateIfNotExistsAsync();
+        var queue = new QueueClient(connection, "rawrate");
+        await queue.CreateIfNotExistsAsync();
+        var tableRate = await RateAsync(async (worker, i) => await table.AddEntityAsync(new TableEntity($"p{worker}", $"r{i}") { ["Data"] = "x" }));
+        var queueRate = await RateAsync(async (_, _) => await queue.SendMessageAsync("x"));
+        return (tableRate, queueRate);
+    }
+
+    private static async Task<double> RateAsync(Func<int, int, Task> operation)
+    {
+        var count = 0;
+        var stop = Stopwatch.GetTimestamp() + (long)(3 * Stopwatch.Frequency);
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async worker =>
+        {
+            for (var i = 0; Stopwatch.GetTimestamp() < stop; i++)
+            {
+                await operation(worker, i);
+                Interlocked.Increment(ref count);
+            }
+        }));
+        return count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    /// <summary>The cloud app and one relay as processes, and a direct view of the operations table that the app does not count.</summary>
+    private sealed class Fleet : IAsyncDisposable
+    {
+        private readonly ChildProcess _cloud;
+        private readonly ChildProcess _relay;
+        private readonly TableClient _operations;
+        private readonly TableClient _batches;
+
+        private Fleet(ChildProcess cloud, ChildProcess relay, HttpClient api, string storage)
+        {
+            _cloud = cloud;
+            _relay = relay;
+            Api = api;
+            _operations = new TableServiceClient(storage).GetTableClient("operations");
+            _batches = new TableServiceClient(storage).GetTableClient("batches");
+        }
+
+        public HttpClient Api { get; }
+
+        public static async Task<Fleet> StartAsync(string storage, string transport, IReadOnlyList<SimulatedHost> hosts, int relayConcurrency)
+        {
+            var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}") };
+            var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], new Dictionary<string, string?>
+            {
+                ["ASPNETCORE_URLS"] = api.BaseAddress.ToString(),
+                ["Storage__ConnectionString"] = storage,
+                ["Transport__ConnectionString"] = transport,
+                ["Diagnostics__StorageCounters"] = "true",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["RelayResults__MaxPollInterval"] = "00:00:00.100",
+            });
+            await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app");
+            var environment = new Dictionary<string, string?>
+            {
+                ["Relay__SiteId"] = SiteId,
+                ["Relay__JournalPath"] = Path.Combine(hosts[0].Home, "..", $"journal-{Guid.NewGuid():N}.db"),
+                ["Transport__ConnectionString"] = transport,
+                ["Polling__MaxPollInterval"] = "00:00:00.100",
+                ["Polling__MaxConcurrency"] = relayConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+                // Heartbeats and inventory are per relay, not per operation: keep them out of the per-operation counts.
+                ["Reporting__HeartbeatInterval"] = "00:10:00",
+                ["Reporting__InventoryInterval"] = "00:10:00",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__LdFleet.Relay.Polling"] = "Information",
+            };
+            for (var i = 0; i < hosts.Count; i++)
+            {
+                environment[$"Relay__Hosts__{i}__Id"] = hosts[i].Id;
+                environment[$"Relay__Hosts__{i}__LdConsolePath"] = RepoPaths.Simulator;
+                environment[$"Relay__Hosts__{i}__LaunchStagger"] = "00:00:00";
+                environment[$"Relay__Hosts__{i}__MaxConcurrentCalls"] = "16";
+                environment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = hosts[i].Home;
+            }
+
+            var relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], environment);
+            await relay.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            return new Fleet(cloud, relay, api, storage);
+        }
+
+        public async Task<(double Total, double Tables, double Queues)> TransactionsPerOperationAsync(int count, Func<int, object> request)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await RunAsync(request(i));
+            }
+
+            var before = await CountersAsync();
+            for (var i = 0; i < count; i++)
+            {
+                await RunAsync(request(i));
+            }
+
+            // Let the last result's message delete land before reading.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            var after = await CountersAsync();
+            return ((after.Total - before.Total) / (double)count, (after.Tables - before.Tables) / (double)count, (after.Queues - before.Queues) / (double)count);
+        }
+
+        public async Task<double> StepsPerSecondAsync(int steps)
+        {
+            await RunAsync(new { workflow = "launch", siteId = SiteId, hostId = "host-1", index = 0 });
+            var started = Stopwatch.GetTimestamp();
+            await RunAsync(new
+            {
+                workflow = "sequence",
+                siteId = SiteId,
+                hostId = "host-1",
+                index = 0,
+                steps = Enumerable.Range(0, steps).Select(_ => new { action = "status" }),
+            });
+            return steps / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+
+        public async Task<(double DispatchRate, TimeSpan Completion, List<double> FirstWave)> BatchAsync(IReadOnlyList<SimulatedHost> hosts, int concurrency)
+        {
+            var targets = hosts.SelectMany(h => Enumerable.Range(0, 100).Select(i => new { siteId = SiteId, hostId = h.Id, index = i })).ToList();
+            var started = DateTimeOffset.UtcNow;
+            using var response = await Api.PostAsJsonAsync(new Uri("/api/batches", UriKind.Relative), new
+            {
+                workflow = "sequence",
+                selector = new { targets },
+                maxConcurrency = concurrency,
+                steps = new object[] { new { action = "launch" }, new { action = "waitbooted" } },
+            });
+            var batchId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            var batch = await Poll.UntilAsync(
+                async () => (await _batches.GetEntityAsync<TableEntity>(batchId, "state")).Value,
+                b => b.GetString("Status") is "Succeeded" or "Failed" or "Cancelled",
+                TimeSpan.FromMinutes(10),
+                "the batch to finish");
+            if (batch.GetString("Status") != "Succeeded")
+            {
+                throw new InvalidOperationException($"The batch ended {batch.GetString("Status")}: {batch.GetString("StopReason")} {batch.GetString("Counts")}");
+            }
+
+            var children = new List<(DateTimeOffset Created, DateTimeOffset Dispatched, DateTimeOffset Completed)>();
+            await foreach (var e in _operations.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"BatchId eq {batchId}")))
+            {
+                using var steps = JsonDocument.Parse(e.GetString("Steps"));
+                children.Add((e.GetDateTimeOffset("CreatedAt")!.Value, steps.RootElement[0].GetProperty("dispatchedAt").GetDateTimeOffset(), e.GetDateTimeOffset("CompletedAt")!.Value));
+            }
+
+            var wave = children.OrderBy(c => c.Created).Take(concurrency).ToList();
+            var dispatchRate = concurrency / (wave.Max(c => c.Dispatched) - started).TotalSeconds;
+            return (dispatchRate, batch.GetDateTimeOffset("CompletedAt")!.Value - started, [.. wave.Select(c => (c.Completed - c.Created).TotalMilliseconds)]);
+        }
+
+        private async Task RunAsync(object request)
+        {
+            using var response = await Api.PostAsJsonAsync(new Uri("/api/operations", UriKind.Relative), request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"Start failed: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+            // Read the row directly: polling through the API would add the app's own table reads to the count.
+            var row = await Poll.UntilAsync(
+                async () => (await _operations.GetEntityAsync<TableEntity>(id, "state")).Value,
+                e => e.GetString("Status") is "Succeeded" or "Failed" or "TimedOut" or "Cancelled",
+                TimeSpan.FromSeconds(120),
+                "the operation to finish");
+            if (row.GetString("Status") != "Succeeded")
+            {
+                throw new InvalidOperationException($"Operation {id} ended {row.GetString("Status")}: {row.GetString("Error")}\n{_cloud.Tail()}\n{_relay.Tail()}");
+            }
+        }
+
+        private async Task<(long Total, long Tables, long Queues)> CountersAsync()
+        {
+            var counters = await Api.GetFromJsonAsync<JsonElement>(new Uri("/diagnostics/storage-requests", UriKind.Relative));
+            return (counters.GetProperty("total").GetInt64(), counters.GetProperty("tables").GetInt64(), counters.GetProperty("queues").GetInt64());
+        }
+
+        private static async Task<bool> IsLiveAsync(HttpClient api)
+        {
+            try
+            {
+                using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
+                return response.IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Api.Dispose();
+            await _relay.DisposeAsync();
+            await _cloud.DisposeAsync();
+        }
+    }
+}
