@@ -86,7 +86,8 @@ internal sealed partial class BatchEngine : IBatchChildObserver, IBatchSweeper
             CreatedAt = now,
             UpdatedAt = now,
             CreatedBy = createdBy,
-            Selector = JsonSerializer.Serialize(request.Selector, OperationStore.Json),
+            // Explicit targets are the items themselves; repeating them here could overflow a table property.
+            Selector = JsonSerializer.Serialize(request.Selector with { Targets = null }, OperationStore.Json),
             Counts = new BatchCounts { Pending = items.Count },
         };
 

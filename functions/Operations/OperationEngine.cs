@@ -46,6 +46,7 @@ internal sealed partial class OperationEngine
     private readonly IServiceProvider _services;
     private readonly ILogger<OperationEngine> _logger;
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 50_000 });
+    private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, 512).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<string, Lazy<Task<IMessageQueue>>> _siteQueues = new(StringComparer.Ordinal);
 
     public OperationEngine(
@@ -169,6 +170,31 @@ internal sealed partial class OperationEngine
     private async Task<(ApplyOutcome Outcome, Operation? Operation)> ApplyAsync(
         string operationId, Func<Operation, Operation?> decide, CancellationToken cancellationToken, bool confirmUnchanged = true)
     {
+        // Writes to one operation from this process take turns (the send record and a fast relay's result
+        // race otherwise): each then starts from the other's ETag instead of paying a 412 and a read.
+        var gate = _gates[(int)((uint)StringComparer.Ordinal.GetHashCode(operationId) % (uint)_gates.Length)];
+        (ApplyOutcome Outcome, Operation? Operation, bool Finished) applied;
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            applied = await ApplyLockedAsync(operationId, decide, cancellationToken, confirmUnchanged);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        if (applied.Finished)
+        {
+            await FinishedAsync(applied.Operation!, cancellationToken);
+        }
+
+        return (applied.Outcome, applied.Operation);
+    }
+
+    private async Task<(ApplyOutcome Outcome, Operation? Operation, bool Finished)> ApplyLockedAsync(
+        string operationId, Func<Operation, Operation?> decide, CancellationToken cancellationToken, bool confirmUnchanged)
+    {
         var cached = _cache.TryGetValue(operationId, out (Operation Operation, ETag ETag) entry) ? entry : ((Operation, ETag)?)null;
         for (var attempt = 0; ; attempt++)
         {
@@ -176,7 +202,7 @@ internal sealed partial class OperationEngine
             var current = cached ?? await _store.ReadAsync(operationId, cancellationToken);
             if (current is null)
             {
-                return (ApplyOutcome.NotFound, null);
+                return (ApplyOutcome.NotFound, null, false);
             }
 
             var (state, etag) = current.Value;
@@ -190,7 +216,7 @@ internal sealed partial class OperationEngine
                     continue;
                 }
 
-                return (ApplyOutcome.Unchanged, state);
+                return (ApplyOutcome.Unchanged, state, false);
             }
 
             next = await IndexIfNeededAsync(next, cancellationToken);
@@ -209,12 +235,7 @@ internal sealed partial class OperationEngine
 
             _crash.Hit(CrashPoints.AfterStateWrite);
             Remember(next, written.Value);
-            if (!state.Status.IsTerminal() && next.Status.IsTerminal())
-            {
-                await FinishedAsync(next, cancellationToken);
-            }
-
-            return (ApplyOutcome.Applied, next);
+            return (ApplyOutcome.Applied, next, !state.Status.IsTerminal() && next.Status.IsTerminal());
         }
     }
 
@@ -269,7 +290,10 @@ internal sealed partial class OperationEngine
             return operation;
         }
 
-        var (_, sent) = await ApplyAsync(operation.Id, new CommandSent(command.CommandId, _time.GetUtcNow()), cancellationToken);
+        // "Already recorded" seen in the cache needs no confirming read: a row only moves forward, and once a
+        // command has left the outbox it never comes back, so the row cannot still be waiting for this send.
+        var at = _time.GetUtcNow();
+        var (_, sent) = await ApplyAsync(operation.Id, op => OperationDecider.Decide(op, new CommandSent(command.CommandId, at), Options), cancellationToken, confirmUnchanged: false);
         return sent ?? operation;
     }
 

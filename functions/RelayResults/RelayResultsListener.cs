@@ -38,7 +38,7 @@ internal sealed partial class RelayResultsListener : BackgroundService
 
                 // Back off exponentially while idle; snap back as soon as work arrives.
                 idle = messages.Count > 0 ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollInterval.Ticks));
-                if (messages.Count == _options.BatchSize)
+                if (messages.Count == _options.BatchSize || (messages.Count > 0 && queue.ReceiveWaits))
                 {
                     continue;
                 }

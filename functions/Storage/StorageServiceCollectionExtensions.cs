@@ -29,7 +29,7 @@ internal static class StorageServiceCollectionExtensions
         builder.Services.AddSingleton(sp =>
         {
             var options = new TableClientOptions();
-            options.AddPolicy(sp.GetRequiredService<StorageRequestCounter>(), Azure.Core.HttpPipelinePosition.PerRetry);
+            options.AddPolicy(sp.GetRequiredService<StorageRequestCounter>().TablePolicy, Azure.Core.HttpPipelinePosition.PerRetry);
             return new TableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString, options);
         });
         builder.Services.AddSingleton(TimeProvider.System);

@@ -10,6 +10,13 @@ public interface IMessageQueue
     string Name { get; }
 
     /// <summary>
+    /// True when a receive waits on the broker for messages to arrive (AMQP links); false when it returns at
+    /// once and callers must poll (Storage Queues). Consumers loop straight back after a non-empty receive only
+    /// when it waits: polling again at once would cost a billed transaction that is usually empty.
+    /// </summary>
+    bool ReceiveWaits => false;
+
+    /// <summary>
     /// Creates the queue (and its dead-letter queue) if the transport allows and it does not exist. Transports
     /// that cannot create queues (Service Bus without management rights, RabbitMQ over AMQP 1.0) check that
     /// the queue exists and throw <see cref="InvalidOperationException"/> with the reason if it does not.

@@ -41,7 +41,7 @@ public static class TransportServiceCollectionExtensions
                 var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
                 if (sp.GetService<StorageRequestCounter>() is { } counter)
                 {
-                    queueOptions.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerRetry);
+                    queueOptions.AddPolicy(counter.QueuePolicy, Azure.Core.HttpPipelinePosition.PerRetry);
                 }
 
                 return new StorageQueueFactory(new QueueServiceClient(options.ConnectionString, queueOptions));

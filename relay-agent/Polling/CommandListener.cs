@@ -127,7 +127,7 @@ internal sealed partial class CommandListener : BackgroundService
                 }
 
                 idle = messages.Count > 0 ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollInterval.Ticks));
-                if (messages.Count > 0 && messages.Count == free)
+                if (messages.Count > 0 && (messages.Count == free || commands.ReceiveWaits))
                 {
                     continue;
                 }

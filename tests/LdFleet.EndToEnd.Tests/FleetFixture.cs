@@ -62,6 +62,9 @@ public class FleetFixture : IAsyncLifetime
         return (process, api);
     }
 
+    /// <summary>The relay process, for tests that read what it logged.</summary>
+    public ChildProcess Relay => _relay!;
+
     /// <summary>The cloud app process, for tests that crash it on purpose.</summary>
     public ChildProcess Cloud => _cloud!;
 

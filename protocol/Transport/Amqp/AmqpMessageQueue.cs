@@ -83,6 +83,8 @@ internal sealed partial class AmqpMessageQueue : IMessageQueue
 
     public string Name => _entityPath;
 
+    public bool ReceiveWaits => true;
+
     public async Task EnsureExistsAsync(CancellationToken cancellationToken)
     {
         // Neither broker lets an AMQP 1.0 client create a queue: Service Bus entities come from infra/ and
