@@ -290,11 +290,40 @@ internal sealed partial class OperationEngine
             return operation;
         }
 
+        var sentAt = _time.GetUtcNow();
+        // The sweep records at once: its sends are not on anyone's critical path, and an unrecorded send would
+        // look owed again to the next pass.
+        if (Options.SendRecordDelay > TimeSpan.Zero && !sweeping)
+        {
+            // Most commands are answered well within the delay, and the result clears the outbox itself: the
+            // record is then skipped, saving a write per step and taking it off the path to the next step.
+            _ = RecordSentLaterAsync(operation.Id, command.CommandId, sentAt);
+            return operation;
+        }
+
+        return await RecordSentAsync(operation.Id, command.CommandId, sentAt, cancellationToken) ?? operation;
+    }
+
+    private async Task<Operation?> RecordSentAsync(string operationId, string commandId, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    {
         // "Already recorded" seen in the cache needs no confirming read: a row only moves forward, and once a
         // command has left the outbox it never comes back, so the row cannot still be waiting for this send.
-        var at = _time.GetUtcNow();
-        var (_, sent) = await ApplyAsync(operation.Id, op => OperationDecider.Decide(op, new CommandSent(command.CommandId, at), Options), cancellationToken, confirmUnchanged: false);
-        return sent ?? operation;
+        var (_, sent) = await ApplyAsync(operationId, op => OperationDecider.Decide(op, new CommandSent(commandId, sentAt), Options), cancellationToken, confirmUnchanged: false);
+        return sent;
+    }
+
+    private async Task RecordSentLaterAsync(string operationId, string commandId, DateTimeOffset sentAt)
+    {
+        try
+        {
+            await Task.Delay(Options.SendRecordDelay, _time);
+            await RecordSentAsync(operationId, commandId, sentAt, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Only bookkeeping: the outbox entry stays and the sweep sends it again (the relay dedups).
+            LogSendRecordFailed(_logger, ex, operationId, commandId);
+        }
     }
 
     private async Task FinishedAsync(Operation operation, CancellationToken cancellationToken)
@@ -344,6 +373,9 @@ internal sealed partial class OperationEngine
             throw;
         }
     }
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "{OperationId}: recording that {CommandId} was sent failed; the sweep will send it again")]
+    private static partial void LogSendRecordFailed(ILogger logger, Exception exception, string operationId, string commandId);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{OperationId}: created {Workflow} for site {SiteId} host {HostId} emulator {Index}")]
     private static partial void LogCreated(ILogger logger, string operationId, string workflow, string siteId, string hostId, int? index);

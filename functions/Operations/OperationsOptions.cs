@@ -51,6 +51,13 @@ internal sealed class OperationsOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Operations:DeadlineBucket must be between 100 ms and 1 hour.")]
     public TimeSpan DeadlineBucket { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long after a send the engine records it (status Dispatched). A result arriving sooner records the
+    /// step's end instead and the send record is skipped: one table write per step saved. Zero records at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Operations:SendRecordDelay must be between 0 and 1 minute.")]
+    public TimeSpan SendRecordDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>For tests of crash recovery only: crash the process at a named engine boundary (see <c>CrashPoints</c>).</summary>
     public string? CrashAt { get; set; }
 }

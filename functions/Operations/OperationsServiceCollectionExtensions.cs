@@ -13,6 +13,7 @@ internal static class OperationsServiceCollectionExtensions
         builder.Services.AddOptions<OperationsOptions>()
             .BindConfiguration(OperationsOptions.SectionName)
             .ValidateDataAnnotations()
+            .Validate(o => o.SendRecordDelay < o.RedriveAfter, "Operations:SendRecordDelay must be shorter than Operations:RedriveAfter, or the sweep would send commands again before their send is recorded.")
             .Validate(o => CrashPoints.Parse(o.CrashAt) is null || builder.Environment.IsDevelopment(),
                 "Operations:CrashAt is a fault-injection switch for tests and is refused outside the Development environment.")
             .ValidateOnStart();
