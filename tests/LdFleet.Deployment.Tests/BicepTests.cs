@@ -56,11 +56,15 @@ public sealed class BicepTests
     [Fact]
     public async Task Lint_AWarning_FailsTheCheck()
     {
-        // Proof that the checks above can fail: an unused parameter is a linter error under infra/bicepconfig.json.
-        var probe = Path.Combine(RepoPaths.Root, "infra", $"lint-probe-{Guid.NewGuid():N}.bicep");
-        File.WriteAllText(probe, "param unused string\n");
+        // Proof that the checks above can fail: an unused parameter is a linter error under infra/bicepconfig.json
+        // (Bicep takes the bicepconfig.json nearest to the file, so the probe gets a copy beside it).
+        var dir = Directory.CreateTempSubdirectory("bicep-probe-").FullName;
         try
         {
+            File.Copy(Path.Combine(RepoPaths.Root, "infra", "bicepconfig.json"), Path.Combine(dir, "bicepconfig.json"));
+            var probe = Path.Combine(dir, "probe.bicep");
+            File.WriteAllText(probe, "param unused string\n");
+
             var (exit, stdout, stderr) = await Cli.RunAsync(Bicep, ["lint", probe], TimeSpan.FromMinutes(2));
 
             Assert.NotEqual(0, exit);
@@ -68,7 +72,7 @@ public sealed class BicepTests
         }
         finally
         {
-            File.Delete(probe);
+            Directory.Delete(dir, recursive: true);
         }
     }
 }
