@@ -11,9 +11,9 @@ internal static class InventoryCommand
 {
     public const string Name = "inventory";
 
-    public const int Success = 0;
-    public const int HostFailed = 1;
-    public const int BadConfiguration = 2;
+    public const int Success = RelayExitCodes.Success;
+    public const int HostFailed = RelayExitCodes.Failed;
+    public const int BadConfiguration = RelayExitCodes.BadConfiguration;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -21,11 +21,16 @@ internal static class InventoryCommand
         ArgumentNullException.ThrowIfNull(stderr);
         if (args.Contains("--help") || args.Contains("-h"))
         {
-            await stdout.WriteLineAsync("Usage: LdFleet.Relay inventory [--Relay:Hosts:0:LdConsolePath=...]\nPrints the emulators of every configured LDPlayer host as JSON; uses the relay's normal configuration.");
+            await stdout.WriteLineAsync("Usage: LdFleet.Relay inventory [--settings <file>] [--Relay:Hosts:0:LdConsolePath=...]\nPrints the emulators of every configured LDPlayer host as JSON; uses the relay's normal configuration.");
             return Success;
         }
 
-        var builder = Host.CreateApplicationBuilder(args);
+        // The same configuration sources as the relay itself, --settings included, so the check sees what the relay will.
+        if (!RelayHost.TryCreateBuilder(args, stderr, out var builder))
+        {
+            return BadConfiguration;
+        }
+
         builder.Logging.ClearProviders();
         builder.AddRelayOptions();
         builder.AddLdPlayerHosts();

@@ -19,6 +19,14 @@ internal sealed class RelayOptions
     /// <summary>How long finished commands are remembered; longer than any redelivery can arrive.</summary>
     public TimeSpan JournalRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Azure Service Bus with per-site SAS rules: the connection string of the site's rule on the results queue
+    /// (<c>EntityPath=ldfleet-results</c>), while <c>Transport:ConnectionString</c> holds the site's rule on its own
+    /// command queue. A relay PC cannot use a managed identity, and one SAS rule can only cover one queue, so a
+    /// least-privilege relay holds two keys. Empty when one transport connection string covers both queues. Never logged.
+    /// </summary>
+    public string? ResultsConnectionString { get; set; }
+
     /// <summary>The LDPlayer hosts on this site's LAN.</summary>
     [MinLength(1, ErrorMessage = "Relay:Hosts must name at least one LDPlayer host.")]
     public List<LdPlayerHostOptions> Hosts { get; set; } = [];

@@ -1,0 +1,101 @@
+// Service Bus (Standard): the results queue every relay answers on, and one command queue per site.
+//
+// Relays run on Windows PCs at the sites and cannot use a managed identity, so each site gets SAS rules scoped to
+// its own entities, both named relay-<siteId>:
+//   - on ldfleet-site-<siteId>: Listen, plus Send because the relay proves the queue exists after an outage by
+//     attaching a sender to it (protocol/Transport/Amqp/AmqpMessageQueue.cs, CheckExistsAsync). Sending to its
+//     own queue lets a site queue commands for its own PCs only, which its operator can already run locally.
+//   - on ldfleet-results: Send.
+// A relay holds the two connection strings (Transport:ConnectionString and Relay:ResultsConnectionString); a
+// compromised site's keys are revoked by regenerating its two rules without touching any other site.
+
+@description('Name of the Service Bus namespace.')
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags for every resource.')
+param tags object
+
+@description('The site ids; each gets queue ldfleet-site-<id> and the SAS rules described above.')
+@maxLength(12)
+param sites string[]
+
+@description('The queue relays send results, heartbeats and inventory to.')
+param resultsQueueName string
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+  name: name
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    minimumTlsVersion: '1.2'
+    publicNetworkAccess: 'Enabled'
+    // SAS stays on for the relays; the function app itself uses its managed identity.
+    disableLocalAuth: false
+  }
+}
+
+resource results 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: resultsQueueName
+  properties: {
+    lockDuration: 'PT1M'
+    maxDeliveryCount: 10
+    defaultMessageTimeToLive: 'P7D'
+    deadLetteringOnMessageExpiration: true
+  }
+}
+
+// Commands carry their own deliver-by deadline and the cloud times out what no relay picked up, so an expired
+// command is simply dropped rather than dead-lettered.
+resource commandQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [
+  for site in sites: {
+    parent: namespace
+    name: 'ldfleet-site-${site}'
+    properties: {
+      lockDuration: 'PT1M'
+      maxDeliveryCount: 10
+      defaultMessageTimeToLive: 'P1D'
+      deadLetteringOnMessageExpiration: false
+    }
+  }
+]
+
+resource siteCommandRules 'Microsoft.ServiceBus/namespaces/queues/authorizationRules@2024-01-01' = [
+  for (site, i) in sites: {
+    parent: commandQueues[i]
+    name: 'relay-${site}'
+    properties: {
+      rights: [
+        'Listen'
+        'Send'
+      ]
+    }
+  }
+]
+
+// Service Bus allows 12 SAS rules per entity, hence at most 12 sites (@maxLength above).
+resource siteResultRules 'Microsoft.ServiceBus/namespaces/queues/authorizationRules@2024-01-01' = [
+  for site in sites: {
+    parent: results
+    name: 'relay-${site}'
+    properties: {
+      rights: [
+        'Send'
+      ]
+    }
+  }
+]
+
+output name string = namespace.name
+
+// serviceBusEndpoint is https://<namespace>.servicebus.windows.net:443/; clients want the bare host name.
+output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '/')[2], ':')[0]
+output commandQueues string[] = [for (site, i) in sites: commandQueues[i].name]
+output relayRuleNames string[] = [for (site, i) in sites: siteCommandRules[i].name]
