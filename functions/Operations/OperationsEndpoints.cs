@@ -1,4 +1,6 @@
 using System.Globalization;
+using LdFleet.Functions.Api.Security;
+using LdFleet.Functions.Idempotency;
 using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,14 +19,18 @@ internal static class OperationsEndpoints
         api.MapPost("/sites/{siteId}/hosts/{hostId}/emulators/{index}/launch",
                 (string siteId, string hostId, string index, OperationService service, CancellationToken ct) =>
                     StartAsync(siteId, hostId, index, EmulatorActions.Launch, service, ct))
-            .WithName("LaunchEmulator");
+            .WithName("LaunchEmulator")
+            .RequireAuthorization(FleetPolicies.Operate)
+            .WithIdempotencyKey();
 
         api.MapPost("/sites/{siteId}/hosts/{hostId}/emulators/{index}/quit",
                 (string siteId, string hostId, string index, OperationService service, CancellationToken ct) =>
                     StartAsync(siteId, hostId, index, EmulatorActions.Quit, service, ct))
-            .WithName("QuitEmulator");
+            .WithName("QuitEmulator")
+            .RequireAuthorization(FleetPolicies.Operate)
+            .WithIdempotencyKey();
 
-        api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation");
+        api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation").RequireAuthorization(FleetPolicies.Read);
         return endpoints;
     }
 

@@ -1,3 +1,5 @@
+using LdFleet.Functions.Hosting;
+
 namespace LdFleet.Functions.Operations;
 
 internal static class OperationsServiceCollectionExtensions
@@ -13,7 +15,8 @@ internal static class OperationsServiceCollectionExtensions
         builder.Services.AddSingleton<OperationSweeper>();
         if (builder.Configuration.GetValue("Operations:SweepEnabled", true))
         {
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationSweeper>());
+            // Under the Functions host the "sweep" timer trigger calls SweepOnceAsync instead.
+            builder.Services.AddSelfHostedWorker<OperationSweeper>();
         }
         return builder;
     }
