@@ -29,7 +29,8 @@ internal static class ApiJson
         }
         catch (JsonException ex)
         {
-            return (null, Problems.Validation(FieldOf(ex.Path), Describe(ex)));
+            var (field, error) = Describe(ex);
+            return (null, Problems.Validation(field, error));
         }
         catch (BadHttpRequestException ex)
         {
@@ -49,13 +50,44 @@ internal static class ApiJson
         return field.Length == 0 ? "body" : field;
     }
 
-    private static string Describe(JsonException ex)
+    /// <summary>
+    /// The field and a message a client can act on; the serializer's own messages name CLR types and line
+    /// numbers, which mean nothing to API clients.
+    /// </summary>
+    private static (string Field, string Error) Describe(JsonException ex)
     {
-        // The serializer's messages name CLR types and line numbers; keep the part a client can act on.
         var message = ex.Message;
+        var field = FieldOf(ex.Path);
+        var missing = message.IndexOf("missing required properties including: '", StringComparison.Ordinal);
+        if (missing >= 0)
+        {
+            var name = message[(missing + "missing required properties including: '".Length)..];
+            var end = name.IndexOf('\'', StringComparison.Ordinal);
+            return (end > 0 ? name[..end] : field, "Required.");
+        }
+
+        if (message.Contains("null", StringComparison.OrdinalIgnoreCase) && (message.Contains("doesn't allow null", StringComparison.Ordinal) || message.Contains("non-nullable", StringComparison.Ordinal)))
+        {
+            return (field, "Must not be null.");
+        }
+
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return (field, "The value has the wrong type or format.");
+        }
+
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return (field, "Unknown field.");
+        }
+
+        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return (field, "The JSON is nested too deeply.");
+        }
+
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        message = cut > 0 ? message[..cut] : message;
-        return message.Contains("could not be converted", StringComparison.Ordinal) ? "The value has the wrong type or format." : message;
+        return (field, "Not valid JSON: " + (cut > 0 ? message[..cut] : message));
     }
 
     private static JsonSerializerOptions CreateRequestOptions()

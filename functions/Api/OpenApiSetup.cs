@@ -5,6 +5,18 @@ using Microsoft.OpenApi;
 
 namespace LdFleet.Functions.Api;
 
+/// <summary>
+/// Documents an endpoint's request body. Not <c>Accepts()</c>: that makes routing refuse other content types
+/// with a 415 before authorization runs, telling unauthenticated callers which endpoints exist.
+/// </summary>
+internal sealed record RequestBodyMetadata(Type Type, string ContentType);
+
+internal static class RequestBodyExtensions
+{
+    public static RouteHandlerBuilder WithRequestBody<T>(this RouteHandlerBuilder builder, string contentType = "application/json") =>
+        builder.WithMetadata(new RequestBodyMetadata(typeof(T), contentType));
+}
+
 /// <summary>The OpenAPI document, generated from the endpoints themselves, with each operation's required role.</summary>
 internal static class OpenApiSetup
 {
@@ -35,12 +47,20 @@ internal static class OpenApiSetup
                 };
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<RequestBodyMetadata>().FirstOrDefault() is { } body)
+                {
+                    var schema = body.Type == typeof(Stream)
+                        ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
+                        : await context.GetOrCreateSchemaAsync(body.Type, cancellationToken: cancellationToken);
+                    operation.RequestBody = new OpenApiRequestBody { Required = true, Content = new Dictionary<string, OpenApiMediaType> { [body.ContentType] = new() { Schema = schema } } };
+                }
+
                 if (metadata.OfType<IAllowAnonymous>().Any())
                 {
-                    return Task.CompletedTask;
+                    return;
                 }
 
                 if (metadata.OfType<IdempotencyKeyMetadata>().Any())
@@ -67,7 +87,6 @@ internal static class OpenApiSetup
                 operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid bearer token (problem+json)." });
                 operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The token lacks the required app role (problem+json)." });
                 operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Rate limited; see Retry-After (problem+json)." });
-                return Task.CompletedTask;
             });
         });
         return services;

@@ -23,7 +23,7 @@ internal static class AppsEndpoints
     {
         var apps = endpoints.MapGroup("/api/apps").WithTags("Apps");
         apps.MapPost("", UploadAsync).WithName("UploadApp").RequireAuthorization(FleetPolicies.Operate)
-            .Accepts<Stream>(ApkContentType, "application/octet-stream")
+            .WithRequestBody<Stream>(ApkContentType)
             .WithSummary("Uploads an APK (the raw bytes as the body, ?name=file.apk). Stored once per content; workflows refer to it by its SHA-256.");
         apps.MapGet("", ListAsync).WithName("ListApps").RequireAuthorization(FleetPolicies.Read);
         apps.MapGet("/{sha256}", GetAsync).WithName("GetApp").RequireAuthorization(FleetPolicies.Read);

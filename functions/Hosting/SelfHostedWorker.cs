@@ -14,6 +14,9 @@ internal sealed partial class SelfHostedWorker<T> : IHostedService
     private readonly ILogger<SelfHostedWorker<T>> _logger;
     private T? _worker;
 
+    /// <summary>Whether the worker was started (self-hosted mode).</summary>
+    public bool Started => _worker is not null;
+
     public SelfHostedWorker(IServiceProvider services, IConfiguration configuration, ILogger<SelfHostedWorker<T>> logger)
     {
         _services = services;

@@ -55,7 +55,7 @@ internal static class InventoryEndpoints
             .WithName("SetEmulatorLabels")
             .WithTags("Emulators")
             .WithSummary("Replaces the emulator's labels (a JSON object of key to value). Labels survive inventory reports.")
-            .Accepts<Dictionary<string, string>>("application/json")
+            .WithRequestBody<Dictionary<string, string>>()
             .RequireAuthorization(FleetPolicies.Operate);
         return endpoints;
     }

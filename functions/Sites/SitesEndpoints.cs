@@ -28,7 +28,7 @@ internal static class SitesEndpoints
     {
         var sites = endpoints.MapGroup("/api/sites").WithTags("Sites");
         sites.MapPost("", RegisterAsync).WithName("RegisterSite").RequireAuthorization(FleetPolicies.Admin)
-            .Accepts<RegisterSiteRequest>("application/json")
+            .WithRequestBody<RegisterSiteRequest>()
             .WithSummary("Registers a site and returns its relay's credentials (shown once).");
         sites.MapGet("", ListAsync).WithName("ListSites").RequireAuthorization(FleetPolicies.Read);
         sites.MapGet("/{siteId}", GetAsync).WithName("GetSite").RequireAuthorization(FleetPolicies.Read);
@@ -41,7 +41,7 @@ internal static class SitesEndpoints
             .WithSummary("Registered and reported hosts of the site with their status.");
         sites.MapGet("/{siteId}/hosts/{hostId}", GetHostAsync).WithName("GetHost").RequireAuthorization(FleetPolicies.Read);
         sites.MapPut("/{siteId}/hosts/{hostId}", PutHostAsync).WithName("PutHost").RequireAuthorization(FleetPolicies.Admin)
-            .Accepts<PutHostRequest>("application/json")
+            .WithRequestBody<PutHostRequest>()
             .WithSummary("Registers or updates a host: address, kind (local or ssh), capacity (emulators it may run at once).");
         sites.MapDelete("/{siteId}/hosts/{hostId}", DeleteHostAsync).WithName("DeleteHost").RequireAuthorization(FleetPolicies.Admin);
         return endpoints;
