@@ -120,13 +120,13 @@ internal sealed class RelayCredentialsIssuer
         var policy = "relay-" + now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var queues = new Dictionary<string, QueueCredential>(StringComparer.Ordinal)
         {
-            ["commands"] = await PolicySasAsync(commands, policy, "raup", now, expires, cancellationToken),
+            ["commands"] = await PolicySasAsync(commands, policy, "rup", now, expires, cancellationToken),
             ["commandsPoison"] = await PolicySasAsync(poison, policy, "a", now, expires, cancellationToken),
             ["results"] = new(results.Name, "a", results.GenerateSasUri(QueueSasPermissions.Add, expires)),
         };
         return new RelayCredentials("storage-queues", expires, queues,
             [
-                $"Each URL works on its own queue only: '{commands.Name}' (read, update, process), '{poison.Name}' (add), '{results.Name}' (add).",
+                $"Each URL works on its own queue only: '{commands.Name}' (read, update, process; not add), '{poison.Name}' (add), '{results.Name}' (add).",
                 "The relay cannot read other sites' commands, nor read, peek or delete results.",
                 "Issuing new credentials or deleting the site revokes the command-queue URLs immediately (stored access policy).",
             ],

@@ -93,15 +93,8 @@ internal sealed class SiteStore
             await DeleteHostAsync(siteId, host.Id, cancellationToken);
         }
 
-        try
-        {
-            await _table.DeleteEntityAsync(SitesPartition, siteId, ETag.All, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return false;
-        }
+        var response = await _table.DeleteEntityAsync(SitesPartition, siteId, ETag.All, cancellationToken);
+        return response.Status != 404;
     }
 
     /// <summary>Adds or replaces a host; true when it was new.</summary>
@@ -146,15 +139,9 @@ internal sealed class SiteStore
 
     public async Task<bool> DeleteHostAsync(string siteId, string hostId, CancellationToken cancellationToken)
     {
-        try
-        {
-            await _table.DeleteEntityAsync(HostsPartition(siteId), hostId, ETag.All, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return false;
-        }
+        // The client reports a missing entity as a 404 response rather than an exception.
+        var response = await _table.DeleteEntityAsync(HostsPartition(siteId), hostId, ETag.All, cancellationToken);
+        return response.Status != 404;
     }
 
     private static string HostsPartition(string siteId) => "hosts-" + siteId;

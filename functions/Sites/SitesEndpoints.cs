@@ -7,9 +7,9 @@ using Microsoft.Extensions.Options;
 
 namespace LdFleet.Functions.Sites;
 
-internal sealed record RegisterSiteRequest(string Id, string? DisplayName);
+internal sealed record RegisterSiteRequest(string Id, string? DisplayName = null);
 
-internal sealed record PutHostRequest(string? Address, HostKind Kind, int Capacity);
+internal sealed record PutHostRequest(HostKind Kind, int Capacity, string? Address = null);
 
 internal sealed record SiteView(string Id, string DisplayName, DateTimeOffset CreatedAt, string CreatedBy, string Status, RelayStatusView? Relay, DateTimeOffset? CredentialsExpireAt);
 
