@@ -22,7 +22,9 @@ public sealed class ApiBehaviourTests
         using var notFound = await admin.GetAsync(new Uri("/api/no/such/thing", UriKind.Relative));
         using var method = await admin.PatchAsync(new Uri("/api/sites", UriKind.Relative), null);
         using var media = await admin.PostAsync(new Uri("/api/sites", UriKind.Relative), new StringContent("id=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
-        using var huge = await admin.PostAsync(new Uri("/api/sites", UriKind.Relative), new StringContent("{\"id\":\"" + new string('a', 2 * 1024 * 1024) + "\"}", Encoding.UTF8, "application/json"));
+        using var hugeRequest = new HttpRequestMessage(HttpMethod.Post, "/api/sites") { Content = new StringContent("{\"id\":\"" + new string('a', 2 * 1024 * 1024) + "\"}", Encoding.UTF8, "application/json") };
+        hugeRequest.Headers.ExpectContinue = true;
+        using var huge = await admin.SendAsync(hugeRequest);
         using var missing = await admin.PostAsJsonAsync("/api/sites", new { displayName = "x" });
         using var wrongType = await admin.PutAsync(new Uri($"/api/sites/{ApiFixture.NewSiteId()}/hosts/h", UriKind.Relative), new StringContent("{\"kind\":\"ssh\",\"capacity\":\"lots\",\"address\":\"a\"}", Encoding.UTF8, "application/json"));
 
