@@ -1,4 +1,6 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using LdFleet.Testing;
 
 namespace LdFleet.EndToEnd.Tests;
@@ -17,6 +19,9 @@ public class FleetFixture : IAsyncLifetime
     private ChildProcess? _relay;
     private string? _transport;
     private readonly string _journalId = Guid.NewGuid().ToString("N");
+
+    // The cloud app's development issuer: a fresh key per fixture; the client's token is minted by the app itself.
+    private readonly string _signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public HttpClient Api { get; } = new();
 
@@ -51,8 +56,13 @@ public class FleetFixture : IAsyncLifetime
             ["Operations__SweepInterval"] = "00:00:01",
             ["Operations__RedriveAfter"] = "00:00:02",
             ["Operations__RetryBaseDelay"] = "00:00:00.200",
+            ["Auth__DevIssuer__Enabled"] = "true",
+            ["Auth__DevIssuer__SigningKey"] = _signingKey,
+            ["Api__RateLimit__Burst"] = "100000",
+            ["Api__RateLimit__PerSecond"] = "100000",
         });
         await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await MintTokenAsync("Fleet.Admin"));
 
         await StartRelayAsync();
     }
@@ -125,6 +135,23 @@ public class FleetFixture : IAsyncLifetime
             op => op.Status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled",
             timeout ?? TimeSpan.FromSeconds(60),
             "the operation to finish\n" + Diagnostics);
+
+    /// <summary>A token from the app's own <c>dev-token</c> command, as a developer gets one.</summary>
+    private async Task<string> MintTokenAsync(string role)
+    {
+        await using var mint = ChildProcess.Start("dev-token", "dotnet", ["exec", RepoPaths.FunctionsDll, "dev-token", "--role", role, "--name", "end-to-end"], new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Auth__DevIssuer__Enabled"] = "true",
+            ["Auth__DevIssuer__SigningKey"] = _signingKey,
+        });
+        // Output can arrive after the process is seen to exit, so wait for the line itself.
+        return (await Poll.UntilAsync(
+            () => Task.FromResult(mint.Lines.FirstOrDefault(l => l.StartsWith("ey", StringComparison.Ordinal))),
+            line => line is not null,
+            TimeSpan.FromSeconds(60),
+            "dev-token to print a token\n" + mint.Tail()))!;
+    }
 
     private async Task<bool> IsLiveAsync()
     {
