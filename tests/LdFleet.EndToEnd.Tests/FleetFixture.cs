@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using LdFleet.Testing;
 
 namespace LdFleet.EndToEnd.Tests;
@@ -21,7 +20,7 @@ public class FleetFixture : IAsyncLifetime
     private readonly string _journalId = Guid.NewGuid().ToString("N");
 
     // The cloud app's development issuer: a fresh key per fixture; the client's token is minted by the app itself.
-    private readonly string _signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private readonly string _signingKey = DevTokens.NewSigningKey();
 
     public HttpClient Api { get; } = new();
 
@@ -58,11 +57,13 @@ public class FleetFixture : IAsyncLifetime
             ["Operations__RetryBaseDelay"] = "00:00:00.200",
             ["Auth__DevIssuer__Enabled"] = "true",
             ["Auth__DevIssuer__SigningKey"] = _signingKey,
+
+            // The fault tests fire bursts of launches from one client.
             ["Api__RateLimit__Burst"] = "100000",
             ["Api__RateLimit__PerSecond"] = "100000",
         });
         await Poll.UntilAsync(IsLiveAsync, live => live, TimeSpan.FromSeconds(60), "the cloud app to answer /health/live");
-        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await MintTokenAsync("Fleet.Admin"));
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(_signingKey, "Fleet.Admin", "end-to-end"));
 
         await StartRelayAsync();
     }
@@ -135,23 +136,6 @@ public class FleetFixture : IAsyncLifetime
             op => op.Status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled",
             timeout ?? TimeSpan.FromSeconds(60),
             "the operation to finish\n" + Diagnostics);
-
-    /// <summary>A token from the app's own <c>dev-token</c> command, as a developer gets one.</summary>
-    private async Task<string> MintTokenAsync(string role)
-    {
-        await using var mint = ChildProcess.Start("dev-token", "dotnet", ["exec", RepoPaths.FunctionsDll, "dev-token", "--role", role, "--name", "end-to-end"], new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Auth__DevIssuer__Enabled"] = "true",
-            ["Auth__DevIssuer__SigningKey"] = _signingKey,
-        });
-        // Output can arrive after the process is seen to exit, so wait for the line itself.
-        return (await Poll.UntilAsync(
-            () => Task.FromResult(mint.Lines.FirstOrDefault(l => l.StartsWith("ey", StringComparison.Ordinal))),
-            line => line is not null,
-            TimeSpan.FromSeconds(60),
-            "dev-token to print a token\n" + mint.Tail()))!;
-    }
 
     private async Task<bool> IsLiveAsync()
     {

@@ -17,7 +17,11 @@ switch (suite)
         var e2e = await EndToEndBench.RunAsync(iterations);
         e2e.Write(Console.Out, outputDir);
         return 0;
+    case "api":
+        var api = await ApiBench.RunAsync(iterations);
+        api.Write(Console.Out, outputDir);
+        return 0;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e, api");
         return 2;
 }
