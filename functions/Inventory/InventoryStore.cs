@@ -59,7 +59,7 @@ internal sealed class InventoryStore
     private const char AfterSeparator = '}';
 
     // The properties a report owns; everything else on an emulator row (labels) belongs to users and survives reports.
-    private static readonly string[] ReportedProperties = ["HostId", "Index", "Title", "State", "PlayerPid", "VmPid", "Width", "Height", "Dpi", "ObservedAt"];
+    private static readonly string[] ReportedProperties = ["HostId", "Index", "Title", "TitleKey", "State", "PlayerPid", "VmPid", "Width", "Height", "Dpi", "ObservedAt"];
 
     private readonly TableClient _relays;
     private readonly TableClient _emulators;
@@ -142,6 +142,9 @@ internal sealed class InventoryStore
                 ["HostId"] = report.HostId,
                 ["Index"] = emulator.Index,
                 ["Title"] = emulator.Title,
+
+                // Lower-cased title: lets a name pattern's literal prefix become a range filter on the server.
+                ["TitleKey"] = emulator.Title.ToLowerInvariant(),
                 ["State"] = emulator.State,
                 ["PlayerPid"] = emulator.PlayerPid,
                 ["VmPid"] = emulator.VmPid,
@@ -363,6 +366,13 @@ internal sealed class InventoryStore
         if (query.State is not null)
         {
             parts.Add(TableClient.CreateQueryFilter($"State eq {query.State}"));
+        }
+
+        if (query.Name?.LiteralPrefix is { Length: > 0 } prefix && prefix[^1] < char.MaxValue)
+        {
+            // Narrows what the service returns; the pattern itself is still applied to each row.
+            var upper = prefix[..^1] + (char)(prefix[^1] + 1);
+            parts.Add(TableClient.CreateQueryFilter($"TitleKey ge {prefix} and TitleKey lt {upper}"));
         }
 
         foreach (var (key, value) in query.Labels)

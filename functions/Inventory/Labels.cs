@@ -79,6 +79,9 @@ internal sealed class NamePattern
 
     public string Pattern { get; }
 
+    /// <summary>The lower-cased text before the first wildcard ("ldplayer-7" for "LDPlayer-7*").</summary>
+    public string LiteralPrefix => Pattern[..(Pattern.IndexOfAny(['*', '?']) is var i and >= 0 ? i : Pattern.Length)].ToLowerInvariant();
+
     public static NamePattern? Parse(string? pattern, out string? error)
     {
         error = null;

@@ -69,6 +69,8 @@ public sealed class InventoryApiTests
         Assert.Equal([0, 1], await Indexes(operate, $"/api/sites/{site}/emulators?hostId=host-1&state=running"));
         Assert.Equal([0], await Indexes(operate, $"/api/sites/{site}/emulators?hostId=host-2"));
         Assert.Equal([1], await Indexes(operate, $"/api/sites/{site}/emulators?name=LDPLAYER-1*"));
+        Assert.Equal([0, 0], await Indexes(operate, $"/api/sites/{site}/emulators?name=*-0"));
+        Assert.Equal([0, 1, 0], await Indexes(operate, $"/api/sites/{site}/emulators?name=ldplayer-%3F"));
 
         var selected = await store.QueryAsync(new EmulatorQuery { SiteId = site, Labels = new Dictionary<string, string> { ["team"] = "qa" } }, default);
         Assert.Equal("qa", Assert.Single(selected).Labels["team"]);
