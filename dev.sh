@@ -2,6 +2,7 @@
 # LdFleet developer entry point.
 #   ./dev.sh up     build, then run the whole fleet locally (Azurite + cloud app + relay + 2 simulated hosts)
 #   ./dev.sh test   build and run every test (each test assembly starts and stops its own Azurite)
+#   ./dev.sh token [Fleet.Read|Fleet.Operate|Fleet.Admin]   print a development-issuer token for the local API
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -108,6 +109,25 @@ cmd_test() {
   return "$status"
 }
 
+# The development issuer's signing key for the local fleet: random, kept with the local state so tokens
+# survive a restart of ./dev.sh up. The app accepts this issuer only in the Development environment.
+dev_key() {
+  local key_file="$state_dir/dev-issuer.key"
+  if [ ! -s "$key_file" ]; then
+    mkdir -p "$state_dir"
+    (umask 077 && head -c 32 /dev/urandom | base64 > "$key_file")
+  fi
+  cat "$key_file"
+}
+
+cmd_token() {
+  local role="${1:-Fleet.Admin}"
+  local dll="functions/bin/$configuration/net10.0/LdFleet.Functions.dll"
+  [ -f "$dll" ] || die "Build first (./dev.sh up or dotnet build LdFleet.slnx -c $configuration)."
+  ASPNETCORE_ENVIRONMENT=Development Auth__DevIssuer__Enabled=true Auth__DevIssuer__SigningKey="$(dev_key)" \
+    dotnet "$dll" dev-token --role "$role" --name "${USER:-developer}"
+}
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -149,6 +169,7 @@ cmd_up() {
   log "starting the cloud app on http://127.0.0.1:$api_port"
   ASPNETCORE_URLS="http://127.0.0.1:$api_port" ASPNETCORE_ENVIRONMENT=Development \
     Storage__ConnectionString="$connection" \
+    Auth__DevIssuer__Enabled=true Auth__DevIssuer__SigningKey="$(dev_key)" \
     dotnet "functions/bin/$configuration/net10.0/LdFleet.Functions.dll" > >(sed -u 's/^/[cloud] /') 2>&1 &
   pids+=($!)
 
@@ -168,10 +189,14 @@ cmd_up() {
 
   cat >&2 <<MSG
 
-  LdFleet is running.  API: http://127.0.0.1:$api_port
+  LdFleet is running.  API: http://127.0.0.1:$api_port   (reference: http://127.0.0.1:$api_port/docs)
+  Every API call needs a bearer token; the local development issuer mints them:
+    TOKEN=\$(./dev.sh token Fleet.Admin)        # or Fleet.Read, Fleet.Operate
   Try:
-    curl -si -X POST http://127.0.0.1:$api_port/api/sites/lab/hosts/host-1/emulators/0/launch
-    curl -s  http://127.0.0.1:$api_port/api/operations/<id from the Location header>
+    curl -si -X POST -H "Authorization: Bearer \$TOKEN" -H "Idempotency-Key: \$(uuidgen)" \\
+         http://127.0.0.1:$api_port/api/sites/lab/hosts/host-1/emulators/0/launch
+    curl -s  -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$api_port/api/operations/<id from the Location header>
+    curl -s  -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:$api_port/api/emulators?siteId=lab&state=running"
   Emulator state as LDPlayer reports it:
     LDSIM_HOME=.fleet/hosts/host-1 $simulator list2
   Press Ctrl+C to stop everything.
@@ -184,5 +209,6 @@ MSG
 case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "usage: ./dev.sh up | test [dotnet test options]" >&2; exit 2 ;;
+  token) shift; cmd_token "$@" ;;
+  *) echo "usage: ./dev.sh up | test [dotnet test options] | token [role]" >&2; exit 2 ;;
 esac

@@ -1,18 +1,37 @@
 using LdFleet.Functions.Api;
 using LdFleet.Functions.Batches;
 using LdFleet.Functions.Diagnostics;
+using LdFleet.Functions.Api.Security;
+using LdFleet.Functions.Apps;
+using LdFleet.Functions.Audit;
+using LdFleet.Functions.CustomHandler;
+using LdFleet.Functions.Hosting;
+using LdFleet.Functions.Idempotency;
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.RelayResults;
+using LdFleet.Functions.Sites;
 using LdFleet.Functions.Storage;
+
+if (DevTokenCommand.IsInvoked(args))
+{
+    var settings = WebApplication.CreateBuilder();
+    return DevTokenCommand.Run(args, settings.Configuration, settings.Environment, Console.Out, Console.Error);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddFleetHosting();
 builder.AddFleetStorage();
+builder.AddFleetSecurity();
+builder.AddFleetApi();
+builder.AddFleetAudit();
+builder.AddIdempotency();
 builder.AddOperations();
 builder.AddInventory();
+builder.AddSites();
+builder.AddApps();
 builder.AddRelayResults();
-builder.AddFleetApi();
 
 var app = builder.Build();
 
@@ -21,5 +40,10 @@ app.MapOperationsApi();
 app.MapBatchesApi();
 app.MapDiagnostics();
 app.MapInventoryApi();
+app.MapSitesApi();
+app.MapAppsApi();
+app.MapAuditApi();
+app.MapFunctionInvocations();
 
 app.Run();
+return 0;

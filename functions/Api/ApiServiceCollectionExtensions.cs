@@ -1,36 +1,137 @@
 using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using LdFleet.Functions.Api.Health;
+using LdFleet.Functions.Api.Security;
+using LdFleet.Functions.Audit;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
 
 namespace LdFleet.Functions.Api;
 
 internal static class ApiServiceCollectionExtensions
 {
+    /// <summary>Response headers a browser client may read.</summary>
+    private static readonly string[] ExposedHeaders = ["Location", PagedResult<object>.TokenHeader, "Link", "Retry-After", "Idempotency-Replayed"];
+
     public static WebApplicationBuilder AddFleetApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails(options =>
+        var services = builder.Services;
+        services.AddOptions<ApiOptions>()
+            .BindConfiguration(ApiOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+
+        services.AddProblemDetails(options =>
         {
             options.CustomizeProblemDetails = context =>
             {
-                // Every problem names a stable type, including the ones the framework produces (404 routes, 500s).
-                context.ProblemDetails.Type ??= context.ProblemDetails.Status switch
+                // Every problem names a stable type, including the ones the framework produces (404 routes, 401s, 500s).
+                var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+                if (context.ProblemDetails.Type is null || context.ProblemDetails.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
                 {
-                    StatusCodes.Status404NotFound => ProblemTypes.NotFound,
-                    >= 500 => ProblemTypes.Unexpected,
-                    _ => context.ProblemDetails.Type,
-                };
+                    context.ProblemDetails.Type = ProblemTypes.ForStatus(status);
+                }
+
                 context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
             };
         });
-        builder.Services.ConfigureHttpJsonOptions(options =>
+        services.AddExceptionHandler<FleetExceptionHandler>();
+        services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
-        builder.Services.AddHealthChecks();
+
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ApiOptions>>((kestrel, api) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes;
+        });
+
+        services.AddRateLimiter(options =>
+        {
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(PartitionByCaller);
+            options.OnRejected = OnRateLimitedAsync;
+        });
+
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<ApiOptions>>((cors, api) =>
+        {
+            if (api.Value.Cors.AllowedOrigins is { Length: > 0 } origins)
+            {
+                cors.AddDefaultPolicy(p => p.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders(ExposedHeaders));
+            }
+        });
+
+        services.AddFleetOpenApi();
+        services.AddHealthChecks()
+            .AddCheck<TablesHealthCheck>("tables", tags: [FleetHealth.ReadyTag])
+            .AddCheck<TransportHealthCheck>("transport", tags: [FleetHealth.ReadyTag]);
         return builder;
     }
 
+    /// <summary>
+    /// The request pipeline. Order matters: the caller is authenticated before it is rate limited (limits are
+    /// per caller), and mutating calls are audited with the final outcome, including refusals by authorization.
+    /// </summary>
     public static WebApplication UseFleetApi(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapHealthChecks("/health/live");
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseFleetAudit();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = FleetHealth.WriteAsync })
+            .AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(FleetHealth.ReadyTag), ResponseWriter = FleetHealth.WriteAsync })
+            .AllowAnonymous().DisableRateLimiting().WithName("Ready").WithTags("Health");
+
+        if (app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.ExposeDocs)
+        {
+            app.MapOpenApi().AllowAnonymous();
+            app.MapScalarApiReference("/docs", options => options.WithTitle("LdFleet API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        }
+
         return app;
+    }
+
+    private static RateLimitPartition<string> PartitionByCaller(HttpContext context)
+    {
+        var limits = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.RateLimit;
+        var caller = FleetCaller.From(context.User);
+
+        // Unauthenticated requests share a bucket per client address, so token guessing is throttled too.
+        var key = ReferenceEquals(caller, FleetCaller.Anonymous) ? "address:" + context.Connection.RemoteIpAddress : "caller:" + caller.Id;
+        return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limits.Burst,
+            TokensPerPeriod = limits.PerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    private static async ValueTask OnRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        var http = context.HttpContext;
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Type = ProblemTypes.RateLimited,
+                Title = "Too many requests.",
+                Detail = $"This caller's request rate is limited; retry after {http.Response.Headers.RetryAfter} s.",
+            },
+        });
     }
 }

@@ -101,8 +101,8 @@ internal sealed partial class BatchEngine : IBatchChildObserver, IBatchSweeper
 
     public Task<Batch?> GetAsync(string batchId, CancellationToken cancellationToken) => _store.GetAsync(batchId, cancellationToken);
 
-    public Task<LdFleet.Functions.Operations.Page<BatchItem>> ListItemsAsync(string batchId, int pageSize, string? continuationToken, CancellationToken cancellationToken) =>
-        _store.ListItemsAsync(batchId, pageSize, continuationToken, cancellationToken);
+    public Task<LdFleet.Functions.Api.ListPage<BatchItem>> ListItemsAsync(string batchId, LdFleet.Functions.Api.PageRequest page, CancellationToken cancellationToken) =>
+        _store.ListItemsAsync(batchId, page, cancellationToken);
 
     /// <summary>Stops new children and cancels running ones. Returns null if there is no such batch.</summary>
     public async Task<Batch?> CancelAsync(string batchId, CancellationToken cancellationToken)

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
-using Azure.Data.Tables;
 using LdFleet.Functions.Operations.Workflows;
-using LdFleet.Functions.Storage;
+using LdFleet.Functions.Inventory;
 using LdFleet.Protocol.Sites;
 
 namespace LdFleet.Functions.Batches;
@@ -18,7 +16,7 @@ internal sealed record TargetSelector
 
     public IReadOnlyList<string>? HostIds { get; init; }
 
-    /// <summary>Every label listed must be on the emulator.</summary>
+    /// <summary>Label filters <c>key=value</c>; every one must match.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
     /// <summary>Title pattern with <c>*</c> and <c>?</c> wildcards, case-insensitive.</summary>
@@ -68,18 +66,14 @@ internal sealed class NumberOrStringConverter : JsonConverter<string>
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }
 
-/// <summary>Expands a selector against the emulator inventory (partitioned by site: one query per site).</summary>
+/// <summary>Expands a selector against the emulator inventory (partitioned by site: one query per site and host).</summary>
 internal sealed class TargetResolver
 {
     public const int MaxTargets = 10_000;
 
-    private readonly TableClient _emulators;
+    private readonly InventoryStore _inventory;
 
-    public TargetResolver(TableServiceClient service)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        _emulators = service.GetTableClient(FleetTables.Emulators);
-    }
+    public TargetResolver(InventoryStore inventory) => _inventory = inventory;
 
     public static Dictionary<string, string[]> Validate(TargetSelector? selector)
     {
@@ -123,9 +117,9 @@ internal sealed class TargetResolver
             errors["selector.hostIds"] = [FleetIds.ValidateHostId(badHost)!];
         }
 
-        if (selector.NamePattern is { Length: > 256 })
+        if (NamePattern.Parse(selector.NamePattern, out var nameError) is null && nameError is not null)
         {
-            errors["selector.namePattern"] = ["At most 256 characters."];
+            errors["selector.namePattern"] = [nameError];
         }
 
         if (selector.States?.FirstOrDefault(s => s is not ("stopped" or "starting" or "running")) is { } badState)
@@ -133,13 +127,16 @@ internal sealed class TargetResolver
             errors["selector.states"] = [$"Unknown state '{badState}': use stopped, starting or running."];
         }
 
-        if (selector.Labels?.FirstOrDefault(l => string.IsNullOrWhiteSpace(l) || l.Length > 64) is not null)
+        if (selector.Labels?.FirstOrDefault(l => ParseLabel(l) is null) is { } badLabel)
         {
-            errors["selector.labels"] = ["Labels are 1-64 characters."];
+            errors["selector.labels"] = [$"'{badLabel}' is not a label filter: write key=value."];
         }
 
         return errors;
     }
+
+    private static (string Key, string Value)? ParseLabel(string? label) =>
+        label?.Split('=', 2) is [{ Length: > 0 and <= 64 } key, { Length: <= 256 } value] ? (key, value) : null;
 
     public async Task<IReadOnlyList<BatchItem>> ResolveAsync(TargetSelector selector, CancellationToken cancellationToken)
     {
@@ -149,35 +146,26 @@ internal sealed class TargetResolver
             return [.. targets.Distinct().Select((t, i) => new BatchItem { Seq = i, SiteId = t.SiteId, HostId = t.HostId, Index = t.Index, Status = BatchItemStatus.Pending })];
         }
 
-        var name = selector.NamePattern is { Length: > 0 } pattern
-            ? new Regex("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$",
-                RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50))
-            : null;
+        var labels = (selector.Labels ?? []).Select(l => ParseLabel(l)!.Value).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        var name = NamePattern.Parse(selector.NamePattern, out _);
+        var hosts = selector.HostIds is { Count: > 0 } h ? h.Distinct(StringComparer.Ordinal).Cast<string?>().ToList() : [null];
+        var states = selector.States is { Count: > 0 } st ? st.Distinct(StringComparer.Ordinal).Cast<string?>().ToList() : [null];
         var items = new List<BatchItem>();
         foreach (var site in selector.SiteIds!.Distinct(StringComparer.Ordinal))
         {
-            await foreach (var e in _emulators.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {site}"), cancellationToken: cancellationToken))
+            foreach (var host in hosts)
             {
-                // Host marker rows carry no emulator.
-                if (e.GetInt32("Index") is not { } index || e.GetString("HostId") is not { } host)
+                foreach (var state in states)
                 {
-                    continue;
-                }
-
-                var title = e.GetString("Title") ?? "";
-                var labels = (e.GetString("Labels") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                if ((selector.HostIds is { Count: > 0 } hosts && !hosts.Contains(host, StringComparer.Ordinal))
-                    || (selector.States is { Count: > 0 } states && !states.Contains(e.GetString("State") ?? "", StringComparer.Ordinal))
-                    || (selector.Labels is { Count: > 0 } wanted && !wanted.All(l => labels.Contains(l, StringComparer.Ordinal)))
-                    || (name is not null && !name.IsMatch(title)))
-                {
-                    continue;
-                }
-
-                items.Add(new BatchItem { Seq = items.Count, SiteId = site, HostId = host, Index = index, Title = title, Status = BatchItemStatus.Pending });
-                if (items.Count > MaxTargets)
-                {
-                    return items;
+                    var query = new EmulatorQuery { SiteId = site, HostId = host, State = state, Labels = labels, Name = name };
+                    foreach (var e in await _inventory.QueryAsync(query, cancellationToken))
+                    {
+                        items.Add(new BatchItem { Seq = items.Count, SiteId = e.SiteId, HostId = e.HostId, Index = e.Index, Title = e.Title, Status = BatchItemStatus.Pending });
+                        if (items.Count > MaxTargets)
+                        {
+                            return items;
+                        }
+                    }
                 }
             }
         }

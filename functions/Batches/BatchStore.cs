@@ -126,15 +126,24 @@ internal sealed class BatchStore
         }
     }
 
-    public async Task<LdFleet.Functions.Operations.Page<BatchItem>> ListItemsAsync(string batchId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    public const string PagingScope = "batch-items";
+
+    public async Task<LdFleet.Functions.Api.ListPage<BatchItem>> ListItemsAsync(string batchId, LdFleet.Functions.Api.PageRequest page, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey ge {ItemPrefix} and RowKey lt {"i}"}");
-        await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuationToken, pageSize))
+        ArgumentNullException.ThrowIfNull(page);
+        var from = page.After is { PartitionKey: var pk, RowKey: var rk } && pk == batchId ? rk : ItemPrefix;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey gt {from} and RowKey lt {"i}"}");
+        var items = new List<BatchItem>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, maxPerPage: page.PageSize, cancellationToken: cancellationToken))
         {
-            return new LdFleet.Functions.Operations.Page<BatchItem>(page.Values.Select(FromItem).ToList(), page.ContinuationToken);
+            items.Add(FromItem(entity));
+            if (items.Count == page.PageSize)
+            {
+                return new(items, new LdFleet.Functions.Api.ContinuationToken(PagingScope, batchId, entity.RowKey));
+            }
         }
 
-        return new LdFleet.Functions.Operations.Page<BatchItem>([], null);
+        return new(items, null);
     }
 
     /// <summary>Batch ids created before <paramref name="before"/> (ids sort by creation time).</summary>

@@ -1,3 +1,5 @@
+using LdFleet.Functions.Api.Security;
+using LdFleet.Functions.Idempotency;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.Operations.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -32,14 +34,14 @@ internal static class BatchesEndpoints
     public static IEndpointRouteBuilder MapBatchesApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api/batches");
-        api.MapPost("", StartAsync).WithName("StartBatch");
-        api.MapGet("/{batchId}", GetAsync).WithName("GetBatch");
-        api.MapGet("/{batchId}/items", ItemsAsync).WithName("ListBatchItems");
-        api.MapPost("/{batchId}/cancel", CancelAsync).WithName("CancelBatch");
+        api.MapPost("", StartAsync).WithName("StartBatch").RequireAuthorization(FleetPolicies.Operate).WithIdempotencyKey();
+        api.MapGet("/{batchId}", GetAsync).WithName("GetBatch").RequireAuthorization(FleetPolicies.Read);
+        api.MapGet("/{batchId}/items", ItemsAsync).WithName("ListBatchItems").RequireAuthorization(FleetPolicies.Read);
+        api.MapPost("/{batchId}/cancel", CancelAsync).WithName("CancelBatch").RequireAuthorization(FleetPolicies.Operate);
         return endpoints;
     }
 
-    private static async Task<Results<AcceptedAtRoute<BatchView>, ValidationProblem>> StartAsync(
+    private static async Task<Results<AcceptedAtRoute<BatchView>, ValidationProblem, ProblemHttpResult>> StartAsync(
         BatchRequest? request, HttpContext http, TargetResolver resolver, BatchEngine engine, CancellationToken cancellationToken)
     {
         if (request is null)
@@ -76,6 +78,12 @@ internal static class BatchesEndpoints
             return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation);
         }
 
+        var caller = FleetCaller.From(http.User);
+        if (OperationsEndpoints.NeedsAdmin(request.Workflow, request.Steps) && !caller.Roles.Contains(FleetRoles.Admin))
+        {
+            return OperationsEndpoints.AdminRequired();
+        }
+
         var items = await resolver.ResolveAsync(request.Selector, cancellationToken);
         if (items.Count == 0 || items.Count > TargetResolver.MaxTargets)
         {
@@ -84,7 +92,7 @@ internal static class BatchesEndpoints
                 type: ProblemTypes.Validation);
         }
 
-        var batch = await engine.CreateAsync(request, items, http.User.Identity?.Name, cancellationToken);
+        var batch = await engine.CreateAsync(request, items, caller.Name, cancellationToken);
         return TypedResults.AcceptedAtRoute(BatchView.From(batch), "GetBatch", new { batchId = batch.Id });
     }
 
@@ -94,12 +102,14 @@ internal static class BatchesEndpoints
         return batch is null ? NotFound(batchId) : TypedResults.Ok(BatchView.From(batch));
     }
 
-    private static async Task<Results<Ok<PageView<BatchItem>>, ProblemHttpResult, ValidationProblem>> ItemsAsync(
-        string batchId, int? pageSize, string? continuationToken, BatchEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<LdFleet.Functions.Api.PagedResult<BatchItem>, ProblemHttpResult>> ItemsAsync(
+        string batchId, string? pageSize, string? continuationToken, BatchEngine engine, CancellationToken cancellationToken)
     {
-        if (pageSize is < 1 or > 1000 || continuationToken is { Length: > 2048 })
+        var errors = new LdFleet.Functions.Api.FieldErrors();
+        var page = LdFleet.Functions.Api.PageRequest.Parse(pageSize, continuationToken, BatchStore.PagingScope, errors);
+        if (errors.Any)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["pageSize"] = ["Between 1 and 1000."] }, type: ProblemTypes.Validation);
+            return errors.ToProblem();
         }
 
         if (!OperationIds.IsWellFormed(batchId) || await engine.GetAsync(batchId, cancellationToken) is null)
@@ -107,8 +117,7 @@ internal static class BatchesEndpoints
             return NotFound(batchId);
         }
 
-        var page = await engine.ListItemsAsync(batchId, pageSize ?? 500, continuationToken, cancellationToken);
-        return TypedResults.Ok(new PageView<BatchItem>(page.Items, page.ContinuationToken));
+        return new LdFleet.Functions.Api.PagedResult<BatchItem>(await engine.ListItemsAsync(batchId, page, cancellationToken));
     }
 
     private static async Task<Results<Accepted<BatchView>, ProblemHttpResult>> CancelAsync(string batchId, BatchEngine engine, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using LdFleet.Functions.Api.Security;
 using LdFleet.Protocol.Transport;
 
 namespace LdFleet.Functions.Diagnostics;
@@ -14,7 +15,8 @@ internal static class DiagnosticsEndpoints
         if (configuration.GetValue("Diagnostics:StorageCounters", false))
         {
             endpoints.MapGet("/diagnostics/storage-requests", (StorageRequestCounter counter) =>
-                TypedResults.Ok(new { tables = counter.Tables, queues = counter.Queues, total = counter.Total }));
+                TypedResults.Ok(new { tables = counter.Tables, queues = counter.Queues, total = counter.Total }))
+                .RequireAuthorization(FleetPolicies.Admin);
         }
 
         return endpoints;

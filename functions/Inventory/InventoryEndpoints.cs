@@ -1,66 +1,175 @@
+using System.Globalization;
+using LdFleet.Functions.Api;
+using LdFleet.Functions.Api.Security;
 using LdFleet.Protocol.Sites;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace LdFleet.Functions.Inventory;
 
 /// <summary>Relay status as the API shows it.</summary>
-internal sealed record RelayStatusView(string SiteId, bool Online, DateTimeOffset LastHeartbeat, string Version, string InstanceId, DateTimeOffset StartedAt, IReadOnlyList<string> HostIds, int CommandsInFlight);
+internal sealed record RelayStatusView(string SiteId, bool Online, DateTimeOffset LastHeartbeat, string Version, string InstanceId, DateTimeOffset StartedAt, IReadOnlyList<string> HostIds, int CommandsInFlight)
+{
+    public static RelayStatusView From(RelayStatus relay, bool online) =>
+        new(relay.SiteId, online, relay.LastHeartbeat, relay.Version, relay.InstanceId, relay.StartedAt, relay.HostIds, relay.CommandsInFlight);
+}
+
+/// <summary>An emulator as the API shows it; <see cref="Id"/> is "{siteId}/{hostId}/{index}".</summary>
+internal sealed record EmulatorView(string Id, string SiteId, string HostId, int Index, string Title, string State, int PlayerPid, int VmPid, int? Width, int? Height, int? Dpi, DateTimeOffset ObservedAt, IReadOnlyDictionary<string, string> Labels)
+{
+    public static EmulatorView From(EmulatorRecord e) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"{e.SiteId}/{e.HostId}/{e.Index}"), e.SiteId, e.HostId, e.Index, e.Title, e.State, e.PlayerPid, e.VmPid, e.Width, e.Height, e.Dpi, e.ObservedAt, e.Labels);
+}
+
+/// <summary>LDPlayer emulator indexes: small non-negative integers (1000 has been seen; allow headroom).</summary>
+internal static class EmulatorIndex
+{
+    public const int Max = 99_999;
+
+    public static string? Validate(string index, out int parsed) =>
+        int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out parsed) && parsed <= Max
+            ? null
+            : $"An emulator index is a whole number from 0 to {Max}.";
+}
 
 internal static class InventoryEndpoints
 {
+    private static readonly string[] States = ["stopped", "starting", "running"];
+
     public static IEndpointRouteBuilder MapInventoryApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/sites/{siteId}");
-        api.MapGet("/relay", GetRelayAsync).WithName("GetRelayStatus");
-        api.MapGet("/emulators", ListEmulatorsAsync).WithName("ListEmulators");
+        var reads = endpoints.MapGroup("/api").WithTags("Emulators").RequireAuthorization(FleetPolicies.Read);
+        reads.MapGet("/sites/{siteId}/relay", GetRelayAsync).WithName("GetRelayStatus").WithTags("Sites").WithSummary("The site relay's last heartbeat and whether it is online.");
+        reads.MapGet("/emulators", (string? siteId, string? hostId, string? state, [FromQuery(Name = "label")] string[]? labels, string? name, string? pageSize, string? continuationToken, InventoryStore store, CancellationToken ct) =>
+                ListAsync(siteId, hostId, state, labels, name, pageSize, continuationToken, store, ct))
+            .WithName("ListAllEmulators")
+            .WithSummary("Emulators across sites, filtered by site, host, state, labels (label=key=value, repeatable) and name pattern (* and ?).");
+        reads.MapGet("/sites/{siteId}/emulators", (string siteId, string? hostId, string? state, [FromQuery(Name = "label")] string[]? labels, string? name, string? pageSize, string? continuationToken, InventoryStore store, CancellationToken ct) =>
+                ListAsync(siteId, hostId, state, labels, name, pageSize, continuationToken, store, ct))
+            .WithName("ListEmulators")
+            .WithSummary("The emulators of one site as its relay last listed them.");
+        reads.MapGet("/sites/{siteId}/hosts/{hostId}/emulators/{index}", GetAsync).WithName("GetEmulator");
+
+        endpoints.MapPut("/api/sites/{siteId}/hosts/{hostId}/emulators/{index}/labels", SetLabelsAsync)
+            .WithName("SetEmulatorLabels")
+            .WithTags("Emulators")
+            .WithSummary("Replaces the emulator's labels (a JSON object of key to value). Labels survive inventory reports.")
+            .WithRequestBody<Dictionary<string, string>>()
+            .RequireAuthorization(FleetPolicies.Operate);
         return endpoints;
     }
 
-    private static async Task<Results<Ok<RelayStatusView>, ProblemHttpResult, ValidationProblem>> GetRelayAsync(
+    private static async Task<Results<Ok<RelayStatusView>, ProblemHttpResult>> GetRelayAsync(
         string siteId, InventoryStore store, TimeProvider time, IOptions<RelaysOptions> options, CancellationToken cancellationToken)
     {
         if (FleetIds.ValidateSiteId(siteId) is { } error)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["siteId"] = [error] }, type: ProblemTypes.Validation);
+            return Problems.Validation("siteId", error);
         }
 
         var relay = await store.GetRelayAsync(siteId, cancellationToken);
         if (relay is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No relay has reported", detail: $"No relay of site '{siteId}' has sent a heartbeat yet.", type: ProblemTypes.NotFound);
+            return Problems.NotFound("No relay has reported", $"No relay of site '{siteId}' has sent a heartbeat yet.");
         }
 
-        var online = time.GetUtcNow() - relay.LastHeartbeat <= options.Value.OfflineAfter;
-        return TypedResults.Ok(new RelayStatusView(relay.SiteId, online, relay.LastHeartbeat, relay.Version, relay.InstanceId, relay.StartedAt, relay.HostIds, relay.CommandsInFlight));
+        return TypedResults.Ok(RelayStatusView.From(relay, time.GetUtcNow() - relay.LastHeartbeat <= options.Value.OfflineAfter));
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<EmulatorRecord>>, ValidationProblem>> ListEmulatorsAsync(
-        string siteId, string? hostId, string? state, InventoryStore store, CancellationToken cancellationToken)
+    private static async Task<Results<PagedResult<EmulatorView>, ProblemHttpResult>> ListAsync(
+        string? siteId, string? hostId, string? state, string[]? labels, string? name, string? pageSize, string? continuationToken, InventoryStore store, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (FleetIds.ValidateSiteId(siteId) is { } siteError)
+        var errors = new FieldErrors();
+        if (siteId is not null)
         {
-            errors["siteId"] = [siteError];
+            errors.Check("siteId", FleetIds.ValidateSiteId(siteId));
         }
 
-        if (hostId is not null && FleetIds.ValidateHostId(hostId) is { } hostError)
+        if (hostId is not null)
         {
-            errors["hostId"] = [hostError];
+            errors.Check("hostId", FleetIds.ValidateHostId(hostId));
         }
 
-        if (state is not null and not ("stopped" or "starting" or "running"))
+        if (state is not null && !States.Contains(state))
         {
-            errors["state"] = ["state is one of stopped, starting, running."];
+            errors.Add("state", "state is one of stopped, starting, running.");
         }
 
-        if (errors.Count > 0)
+        var selectors = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var label in labels ?? [])
         {
-            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation);
+            if (Labels.ParseSelector(label, out var labelError) is { } selector)
+            {
+                selectors[selector.Key] = selector.Value;
+            }
+            else
+            {
+                errors.Add("label", labelError!);
+            }
         }
 
-        var emulators = await store.ListEmulatorsAsync(siteId, hostId, cancellationToken);
-        IReadOnlyList<EmulatorRecord> filtered = state is null ? emulators : emulators.Where(e => e.State == state).ToList();
-        return TypedResults.Ok(filtered);
+        var pattern = NamePattern.Parse(name, out var nameError);
+        errors.Check("name", nameError);
+        var page = PageRequest.Parse(pageSize, continuationToken, InventoryStore.PagingScope, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var query = new EmulatorQuery { SiteId = siteId, HostId = hostId, State = state, Labels = selectors, Name = pattern };
+        var result = await store.QueryPageAsync(query, page, cancellationToken);
+        return new PagedResult<EmulatorView>(new ListPage<EmulatorView>(result.Items.Select(EmulatorView.From).ToList(), result.Next));
     }
+
+    private static async Task<Results<Ok<EmulatorView>, ProblemHttpResult>> GetAsync(
+        string siteId, string hostId, string index, InventoryStore store, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors()
+            .Check("siteId", FleetIds.ValidateSiteId(siteId))
+            .Check("hostId", FleetIds.ValidateHostId(hostId))
+            .Check("index", EmulatorIndex.Validate(index, out var parsed));
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var emulator = await store.GetEmulatorAsync(siteId, hostId, parsed, cancellationToken);
+        return emulator is null ? NotFound(siteId, hostId, parsed) : TypedResults.Ok(EmulatorView.From(emulator));
+    }
+
+    private static async Task<Results<Ok<EmulatorView>, ProblemHttpResult>> SetLabelsAsync(
+        string siteId, string hostId, string index, HttpRequest request, InventoryStore store, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors()
+            .Check("siteId", FleetIds.ValidateSiteId(siteId))
+            .Check("hostId", FleetIds.ValidateHostId(hostId))
+            .Check("index", EmulatorIndex.Validate(index, out var parsed));
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var (labels, problem) = await ApiJson.ReadAsync<Dictionary<string, string>>(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        foreach (var (field, error) in Labels.Validate(labels!))
+        {
+            errors.Add(field, error);
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var updated = await store.SetLabelsAsync(siteId, hostId, parsed, labels!, cancellationToken);
+        return updated is null ? NotFound(siteId, hostId, parsed) : TypedResults.Ok(EmulatorView.From(updated));
+    }
+
+    private static ProblemHttpResult NotFound(string siteId, string hostId, int index) =>
+        Problems.NotFound("Emulator not found", $"Site '{siteId}' host '{hostId}' has no emulator {index} in the inventory.");
 }

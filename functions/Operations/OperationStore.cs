@@ -23,9 +23,6 @@ internal enum ApplyOutcome
     NotFound,
 }
 
-/// <summary>One page of a listing and the token for the next (null at the end).</summary>
-internal sealed record Page<T>(IReadOnlyList<T> Items, string? ContinuationToken);
-
 /// <summary>Filters for listing operations.</summary>
 internal sealed record OperationQuery(string? SiteId = null, OperationStatus? Status = null, string? Workflow = null, string? BatchId = null, DateTimeOffset? CreatedAfter = null);
 
@@ -122,17 +119,25 @@ internal sealed class OperationStore
         }
     }
 
+    public const string PagingScope = "operations";
+
     /// <summary>
-    /// A page of operations matching <paramref name="query"/>, oldest first. Not a hot path: a filtered range
-    /// scan, bounded below by <see cref="OperationQuery.CreatedAfter"/> when given.
+    /// A page of operations matching <paramref name="query"/>, oldest first (keyset paging on the id). Not a hot
+    /// path: a filtered range scan, bounded below by <see cref="OperationQuery.CreatedAfter"/> when given.
     /// </summary>
-    public async Task<Page<Operation>> ListAsync(OperationQuery query, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    public async Task<LdFleet.Functions.Api.ListPage<Operation>> ListAsync(OperationQuery query, LdFleet.Functions.Api.PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(page);
         var clauses = new List<string> { "RowKey eq 'state'" };
         if (query.CreatedAfter is { } after)
         {
             clauses.Add($"PartitionKey ge '{OperationIds.LowerBound(after)}'");
+        }
+
+        if (page.After is { } resume)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"PartitionKey gt {resume.PartitionKey}"));
         }
 
         if (query.SiteId is not null)
@@ -155,12 +160,17 @@ internal sealed class OperationStore
             clauses.Add(TableClient.CreateQueryFilter($"BatchId eq {query.BatchId}"));
         }
 
-        await foreach (var page in _table.QueryAsync<TableEntity>(string.Join(" and ", clauses), maxPerPage: pageSize, cancellationToken: cancellationToken).AsPages(continuationToken, pageSize))
+        var items = new List<Operation>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(string.Join(" and ", clauses), maxPerPage: page.PageSize, cancellationToken: cancellationToken))
         {
-            return new Page<Operation>(page.Values.Select(FromEntity).ToList(), page.ContinuationToken);
+            items.Add(FromEntity(entity));
+            if (items.Count == page.PageSize)
+            {
+                return new(items, new LdFleet.Functions.Api.ContinuationToken(PagingScope, entity.PartitionKey, entity.RowKey));
+            }
         }
 
-        return new Page<Operation>([], null);
+        return new(items, null);
     }
 
     private static string KeyRange(DateTimeOffset from, DateTimeOffset to) =>

@@ -1,5 +1,8 @@
 using System.Globalization;
+using LdFleet.Functions.Api.Security;
+using LdFleet.Functions.Idempotency;
 using LdFleet.Functions.Operations.Workflows;
+using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -10,16 +13,15 @@ internal sealed record EmulatorActionBody(IReadOnlyDictionary<string, string>? P
 
 internal static class OperationsEndpoints
 {
-    private const int DefaultPageSize = 100;
-    private const int MaxPageSize = 1000;
-
     public static IEndpointRouteBuilder MapOperationsApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api");
 
         api.MapPost("/operations", (OperationRequest? request, HttpContext http, OperationEngine engine, CancellationToken ct) =>
                 StartAsync(request, http, engine, ct))
-            .WithName("StartOperation");
+            .WithName("StartOperation")
+            .RequireAuthorization(FleetPolicies.Operate)
+            .WithIdempotencyKey();
 
         // The shortcut every dashboard button uses: POST .../emulators/3/launch, .../reboot, .../delete.
         api.MapPost("/sites/{siteId}/hosts/{hostId}/emulators/{index}/{workflow}",
@@ -27,7 +29,7 @@ internal static class OperationsEndpoints
                 {
                     if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed > OperationRequestValidator.MaxIndex)
                     {
-                        return Task.FromResult<Results<AcceptedAtRoute<OperationView>, ValidationProblem>>(TypedResults.ValidationProblem(
+                        return Task.FromResult<Results<AcceptedAtRoute<OperationView>, ValidationProblem, ProblemHttpResult>>(TypedResults.ValidationProblem(
                             new Dictionary<string, string[]> { ["index"] = [$"An emulator index is a whole number from 0 to {OperationRequestValidator.MaxIndex}."] },
                             type: ProblemTypes.Validation));
                     }
@@ -35,15 +37,28 @@ internal static class OperationsEndpoints
                     var request = new OperationRequest { Workflow = workflow, SiteId = siteId, HostId = hostId, Index = parsed, Parameters = body?.Parameters };
                     return StartAsync(request, http, engine, ct);
                 })
-            .WithName("StartEmulatorWorkflow");
+            .WithName("StartEmulatorWorkflow")
+            .RequireAuthorization(FleetPolicies.Operate)
+            .WithIdempotencyKey();
 
-        api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation");
-        api.MapGet("/operations", ListAsync).WithName("ListOperations");
-        api.MapPost("/operations/{operationId}/cancel", CancelAsync).WithName("CancelOperation");
+        api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation").RequireAuthorization(FleetPolicies.Read);
+        api.MapGet("/operations", ListAsync).WithName("ListOperations").RequireAuthorization(FleetPolicies.Read);
+        api.MapPost("/operations/{operationId}/cancel", CancelAsync).WithName("CancelOperation").RequireAuthorization(FleetPolicies.Operate);
         return endpoints;
     }
 
-    private static async Task<Results<AcceptedAtRoute<OperationView>, ValidationProblem>> StartAsync(
+    /// <summary>Raw adb shell commands can do anything on the emulator: they need Fleet.Admin, not just Operate.</summary>
+    internal static bool NeedsAdmin(string workflow, IEnumerable<SequenceStep>? steps) =>
+        workflow == EmulatorActions.Adb || steps?.Any(s => s?.Action == EmulatorActions.Adb) == true;
+
+    internal static ProblemHttpResult AdminRequired() =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Fleet.Admin required",
+            detail: "Raw adb commands need the Fleet.Admin role.",
+            type: ProblemTypes.Forbidden);
+
+    private static async Task<Results<AcceptedAtRoute<OperationView>, ValidationProblem, ProblemHttpResult>> StartAsync(
         OperationRequest? request, HttpContext http, OperationEngine engine, CancellationToken cancellationToken)
     {
         if (request is null)
@@ -57,7 +72,13 @@ internal static class OperationsEndpoints
             return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation);
         }
 
-        var operation = await engine.StartAsync(request, new StartContext(CreatedBy: http.User.Identity?.Name), cancellationToken);
+        var caller = FleetCaller.From(http.User);
+        if (NeedsAdmin(request.Workflow, request.Steps) && !caller.Roles.Contains(FleetRoles.Admin))
+        {
+            return AdminRequired();
+        }
+
+        var operation = await engine.StartAsync(request, new StartContext(CreatedBy: caller.Name), cancellationToken);
         return TypedResults.AcceptedAtRoute(OperationView.From(operation), "GetOperation", new { operationId = operation.Id });
     }
 
@@ -73,56 +94,47 @@ internal static class OperationsEndpoints
         return operation is null ? NotFound(operationId) : TypedResults.Ok(OperationView.From(operation));
     }
 
-    private static async Task<Results<Ok<PageView<OperationView>>, ValidationProblem>> ListAsync(
-        string? siteId, string? status, string? workflow, string? batchId, DateTimeOffset? createdAfter, int? pageSize, string? continuationToken,
+    private static async Task<Results<LdFleet.Functions.Api.PagedResult<OperationView>, ProblemHttpResult>> ListAsync(
+        string? siteId, string? status, string? workflow, string? batchId, DateTimeOffset? createdAfter, string? pageSize, string? continuationToken,
         OperationStore store, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (siteId is not null && FleetIds.ValidateSiteId(siteId) is { } siteError)
+        var errors = new LdFleet.Functions.Api.FieldErrors();
+        if (siteId is not null)
         {
-            errors["siteId"] = [siteError];
+            errors.Check("siteId", FleetIds.ValidateSiteId(siteId));
         }
 
         OperationStatus? parsedStatus = null;
         if (status is not null)
         {
-            if (Enum.TryParse<OperationStatus>(status, ignoreCase: true, out var s) && Enum.IsDefined(s))
+            if (Enum.TryParse<OperationStatus>(status, ignoreCase: true, out var s) && Enum.IsDefined(s) && !int.TryParse(status, out _))
             {
                 parsedStatus = s;
             }
             else
             {
-                errors["status"] = [$"Unknown status; use one of {string.Join(", ", Enum.GetNames<OperationStatus>())}."];
+                errors.Add("status", $"Unknown status; use one of {string.Join(", ", Enum.GetNames<OperationStatus>())}.");
             }
         }
 
         if (workflow is not null && !WorkflowCatalog.Exists(workflow))
         {
-            errors["workflow"] = [$"Unknown workflow '{workflow}'."];
+            errors.Add("workflow", $"Unknown workflow '{workflow}'.");
         }
 
         if (batchId is not null && !OperationIds.IsWellFormed(batchId))
         {
-            errors["batchId"] = ["A batch id is 32 lowercase hex characters."];
+            errors.Add("batchId", "A batch id is 32 lowercase hex characters.");
         }
 
-        if (pageSize is < 1 or > MaxPageSize)
+        var page = LdFleet.Functions.Api.PageRequest.Parse(pageSize, continuationToken, OperationStore.PagingScope, errors);
+        if (errors.Any)
         {
-            errors["pageSize"] = [$"Between 1 and {MaxPageSize}."];
+            return errors.ToProblem();
         }
 
-        if (continuationToken is { Length: > 2048 })
-        {
-            errors["continuationToken"] = ["Not a continuation token this API issued."];
-        }
-
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation);
-        }
-
-        var page = await store.ListAsync(new OperationQuery(siteId, parsedStatus, workflow, batchId, createdAfter), pageSize ?? DefaultPageSize, continuationToken, cancellationToken);
-        return TypedResults.Ok(new PageView<OperationView>([.. page.Items.Select(OperationView.From)], page.ContinuationToken));
+        var found = await store.ListAsync(new OperationQuery(siteId, parsedStatus, workflow, batchId, createdAfter), page, cancellationToken);
+        return new LdFleet.Functions.Api.PagedResult<OperationView>(new([.. found.Items.Select(OperationView.From)], found.Next));
     }
 
     private static async Task<Results<Accepted<OperationView>, ProblemHttpResult>> CancelAsync(string operationId, OperationEngine engine, CancellationToken cancellationToken)
@@ -152,6 +164,3 @@ internal static class OperationsEndpoints
             detail: $"There is no operation with id '{operationId}'.",
             type: ProblemTypes.NotFound);
 }
-
-/// <summary>A page of results and the token that fetches the next (absent on the last page).</summary>
-internal sealed record PageView<T>(IReadOnlyList<T> Items, string? ContinuationToken);

@@ -2,6 +2,7 @@ using LdFleet.Functions.Batches;
 using LdFleet.Functions.Operations.Cleanup;
 using LdFleet.Functions.Operations.Deadlines;
 using Microsoft.Extensions.Options;
+using LdFleet.Functions.Hosting;
 
 namespace LdFleet.Functions.Operations;
 
@@ -39,12 +40,14 @@ internal static class OperationsServiceCollectionExtensions
         builder.Services.AddSingleton<CleanupJob>();
         if (builder.Configuration.GetValue("Operations:SweepEnabled", true))
         {
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<OperationSweeper>());
+            // Under the Functions host the "sweep" timer trigger calls SweepOnceAsync instead.
+            builder.Services.AddSelfHostedWorker<OperationSweeper>();
         }
 
         if (builder.Configuration.GetValue("Cleanup:Enabled", true))
         {
-            builder.Services.AddHostedService<CleanupTimer>();
+            // Under the Functions host the "cleanup" timer trigger calls CleanupJob.RunOnceAsync instead.
+            builder.Services.AddSelfHostedWorker<CleanupTimer>();
         }
 
         return builder;

@@ -1,3 +1,5 @@
+using LdFleet.Functions.Hosting;
+
 namespace LdFleet.Functions.RelayResults;
 
 internal static class RelayResultsServiceCollectionExtensions
@@ -13,7 +15,8 @@ internal static class RelayResultsServiceCollectionExtensions
 
         if (builder.Configuration.GetValue(RelayResultsOptions.SectionName + ":" + nameof(RelayResultsOptions.Enabled), true))
         {
-            builder.Services.AddHostedService<RelayResultsListener>();
+            // Under the Functions host the relay-results triggers deliver the messages instead.
+            builder.Services.AddSelfHostedWorker<RelayResultsListener>();
         }
 
         return builder;

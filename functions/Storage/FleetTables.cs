@@ -9,5 +9,17 @@ internal static class FleetTables
     public const string Deadlines = "deadlines";
     public const string Batches = "batches";
 
-    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Deadlines, Batches];
+    /// <summary>Registered sites (one partition) and their hosts (one partition per site).</summary>
+    public const string Sites = "sites";
+
+    /// <summary>Every mutating API call, partitioned by UTC day.</summary>
+    public const string Audit = "audit";
+
+    /// <summary>Idempotency-Key records, partitioned by caller.</summary>
+    public const string Idempotency = "idempotency";
+
+    /// <summary>Uploaded APKs, keyed by content hash.</summary>
+    public const string Apps = "apps";
+
+    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Deadlines, Batches, Sites, Audit, Idempotency, Apps];
 }

@@ -65,8 +65,8 @@ public sealed class CrashRecoveryTests : IClassFixture<CrashFleetFixture>
         await _fleet.StartCloudAsync();
 
         var operation = await Poll.UntilAsync(
-            async () => (await _fleet.Api.GetFromJsonAsync<OperationPageDto>(new Uri($"/api/operations?workflow=provision&createdAfter={Uri.EscapeDataString(since.ToString("O"))}", UriKind.Relative)))!
-                .Items.SingleOrDefault(o => o.Parameters.GetValueOrDefault("title") == title),
+            async () => (await _fleet.Api.GetFromJsonAsync<List<OperationListItemDto>>(new Uri($"/api/operations?workflow=provision&pageSize=1000&createdAfter={Uri.EscapeDataString(since.ToString("O"))}", UriKind.Relative)))!
+                .SingleOrDefault(o => o.Parameters.GetValueOrDefault("title") == title),
             o => o is not null,
             TimeSpan.FromSeconds(30),
             "the provision to be listed");
@@ -83,7 +83,5 @@ public sealed class CrashRecoveryTests : IClassFixture<CrashFleetFixture>
         }
     }
 }
-
-public sealed record OperationPageDto(IReadOnlyList<OperationListItemDto> Items, string? ContinuationToken);
 
 public sealed record OperationListItemDto(string Id, string Status, Dictionary<string, string> Parameters);

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using LdFleet.Testing;
 
@@ -17,6 +18,9 @@ public class FleetFixture : IAsyncLifetime
     private ChildProcess? _relay;
     private string? _transport;
     private readonly string _journalId = Guid.NewGuid().ToString("N");
+
+    // The cloud app's development issuer: a fresh key per fixture; the client's token is minted by the app itself.
+    private readonly string _signingKey = DevTokens.NewSigningKey();
 
     public HttpClient Api { get; } = new();
 
@@ -43,6 +47,7 @@ public class FleetFixture : IAsyncLifetime
         var port = FreePort.Next();
         Api.BaseAddress = new Uri($"http://127.0.0.1:{port}");
         await StartCloudAsync();
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(_signingKey, "Fleet.Admin", "end-to-end"));
         await StartRelayAsync();
     }
 
@@ -59,6 +64,7 @@ public class FleetFixture : IAsyncLifetime
         var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}") };
         var process = StartCloudProcess(api.BaseAddress, null);
         await WaitUntilLiveAsync(api, process);
+        api.DefaultRequestHeaders.Authorization = Api.DefaultRequestHeaders.Authorization;
         return (process, api);
     }
 
@@ -93,6 +99,12 @@ public class FleetFixture : IAsyncLifetime
             ["Operations__RetryBaseDelay"] = "00:00:00.200",
             ["Batches__CheckInterval"] = "00:00:03",
             ["RelayResults__LockDuration"] = "00:00:03",
+            ["Auth__DevIssuer__Enabled"] = "true",
+            ["Auth__DevIssuer__SigningKey"] = _signingKey,
+
+            // The fault tests fire bursts of launches from one client.
+            ["Api__RateLimit__Burst"] = "100000",
+            ["Api__RateLimit__PerSecond"] = "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

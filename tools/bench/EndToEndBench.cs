@@ -51,15 +51,18 @@ internal static class EndToEndBench
     {
         var port = FreePort.Next();
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await using var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_URLS"] = api.BaseAddress.ToString(),
-            ["Storage__ConnectionString"] = storage,
-            ["Transport__ConnectionString"] = transport,
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["RelayResults__MaxPollInterval"] = "00:00:00.100",
-        });
+        var key = DevTokens.NewSigningKey();
+        var environment = DevTokens.Environment(key);
+        environment["ASPNETCORE_URLS"] = api.BaseAddress.ToString();
+        environment["Storage__ConnectionString"] = storage;
+        environment["Transport__ConnectionString"] = transport;
+        environment["Logging__LogLevel__Default"] = "Warning";
+        environment["RelayResults__MaxPollInterval"] = "00:00:00.100";
+        environment["Api__RateLimit__Burst"] = "1000000";
+        environment["Api__RateLimit__PerSecond"] = "1000000";
+        await using var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], environment);
         await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app");
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(key, "Fleet.Operate", "bench"));
         await using var relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], new Dictionary<string, string?>
         {
             ["Relay__SiteId"] = SiteId,

@@ -150,16 +150,19 @@ internal static class EngineBench
         public static async Task<Fleet> StartAsync(string storage, string transport, IReadOnlyList<SimulatedHost> hosts, int relayConcurrency)
         {
             var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}") };
-            var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], new Dictionary<string, string?>
-            {
-                ["ASPNETCORE_URLS"] = api.BaseAddress.ToString(),
-                ["Storage__ConnectionString"] = storage,
-                ["Transport__ConnectionString"] = transport,
-                ["Diagnostics__StorageCounters"] = "true",
-                ["Logging__LogLevel__Default"] = "Warning",
-                ["RelayResults__MaxPollInterval"] = "00:00:00.100",
-            });
+            var key = DevTokens.NewSigningKey();
+            var settings = DevTokens.Environment(key);
+            settings["ASPNETCORE_URLS"] = api.BaseAddress.ToString();
+            settings["Storage__ConnectionString"] = storage;
+            settings["Transport__ConnectionString"] = transport;
+            settings["Diagnostics__StorageCounters"] = "true";
+            settings["Logging__LogLevel__Default"] = "Warning";
+            settings["RelayResults__MaxPollInterval"] = "00:00:00.100";
+            settings["Api__RateLimit__Burst"] = "1000000";
+            settings["Api__RateLimit__PerSecond"] = "1000000";
+            var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], settings);
             await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app");
+            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(key, "Fleet.Admin", "bench"));
             var environment = new Dictionary<string, string?>
             {
                 ["Relay__SiteId"] = SiteId,

@@ -21,7 +21,11 @@ switch (suite)
         var engine = await EngineBench.RunAsync(iterations);
         engine.Write(Console.Out, outputDir);
         return 0;
+    case "api":
+        var api = await ApiBench.RunAsync(iterations);
+        api.Write(Console.Out, outputDir);
+        return 0;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e, engine");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e, engine, api");
         return 2;
 }

@@ -8,7 +8,7 @@ public sealed class StartupValidationTests
     [Fact]
     public void Start_WithoutStorageConnection_FailsWithClearMessage()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Storage:ConnectionString", ""));
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => DevIssuer(b).UseSetting("Storage:ConnectionString", ""));
 
         var error = Assert.ThrowsAny<OptionsValidationException>(() => factory.CreateClient());
 
@@ -18,7 +18,7 @@ public sealed class StartupValidationTests
     [Fact]
     public void Start_WithBadDeliveryTimeout_FailsNamingTheSetting()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => DevIssuer(b)
             .UseSetting("Storage:ConnectionString", "UseDevelopmentStorage=true")
             .UseSetting("Operations:DeliveryTimeout", "00:00:00"));
 
@@ -26,4 +26,10 @@ public sealed class StartupValidationTests
 
         Assert.Contains("Operations:DeliveryTimeout", error.Message, StringComparison.Ordinal);
     }
+
+    // Authentication is configured, so the setting under test is the only thing wrong.
+    private static Microsoft.AspNetCore.Hosting.IWebHostBuilder DevIssuer(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder
+        .UseSetting("environment", "Development")
+        .UseSetting("Auth:DevIssuer:Enabled", "true")
+        .UseSetting("Auth:DevIssuer:SigningKey", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=");
 }

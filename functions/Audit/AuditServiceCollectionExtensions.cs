@@ -1,0 +1,12 @@
+namespace LdFleet.Functions.Audit;
+
+internal static class AuditServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddFleetAudit(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AuditStore>();
+        return builder;
+    }
+
+    public static IApplicationBuilder UseFleetAudit(this IApplicationBuilder app) => app.UseMiddleware<AuditMiddleware>();
+}

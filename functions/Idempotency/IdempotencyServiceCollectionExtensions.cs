@@ -1,0 +1,14 @@
+namespace LdFleet.Functions.Idempotency;
+
+internal static class IdempotencyServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddIdempotency(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IdempotencyOptions>()
+            .BindConfiguration(IdempotencyOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IdempotencyStore>();
+        return builder;
+    }
+}
