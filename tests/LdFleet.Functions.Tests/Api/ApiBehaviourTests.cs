@@ -110,7 +110,7 @@ public sealed class ApiBehaviourTests
             Assert.True(o.Operation.TryGetProperty("security", out _), $"{o.Method} {o.Path} has no security requirement");
             Assert.Contains("Requires the app role Fleet.", o.Operation.GetProperty("description").GetString(), StringComparison.Ordinal);
         });
-        var launch = operations.Single(o => o.Path.EndsWith("/launch", StringComparison.Ordinal)).Operation;
+        var launch = operations.Single(o => o.Path.EndsWith("/emulators/{index}/{workflow}", StringComparison.Ordinal)).Operation;
         Assert.Contains(launch.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "Idempotency-Key");
         Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("bearer", out _));
         Assert.True(docs.IsSuccessStatusCode || docs.StatusCode == HttpStatusCode.Redirect);

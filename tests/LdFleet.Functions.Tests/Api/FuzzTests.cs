@@ -186,6 +186,12 @@ public sealed class FuzzTests : IAsyncLifetime
         {
             await foreach (var row in tables.GetTableClient(table).QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey"]))
             {
+                // The sweep's creation-scan cursor moves with time, not with requests.
+                if (table == FleetTables.Deadlines && row.PartitionKey == "cursor")
+                {
+                    continue;
+                }
+
                 lines.Add($"{table}|{row.PartitionKey}|{row.RowKey}|{row.ETag}");
             }
         }

@@ -44,9 +44,9 @@ public sealed class AuditTests
         Assert.Equal($"siteId={site}", denied.GetProperty("target").GetString());
         Assert.Equal(caller + "-r", denied.GetProperty("callerName").GetString());
 
-        var launched = Assert.Single(mine, e => e.GetProperty("action").GetString() == "LaunchEmulator");
+        var launched = Assert.Single(mine, e => e.GetProperty("action").GetString() == "StartEmulatorWorkflow");
         Assert.Equal("audit-key", launched.GetProperty("idempotencyKey").GetString());
-        Assert.Equal($"siteId={site}/hostId=host-1/index=3", launched.GetProperty("target").GetString());
+        Assert.Equal($"siteId={site}/hostId=host-1/index=3/workflow=launch", launched.GetProperty("target").GetString());
         Assert.DoesNotContain(mine, e => e.GetProperty("method").GetString() == "GET");
 
         var byCaller = await admin.GetFromJsonAsync<JsonElement>(new Uri($"/api/audit?callerId={Uri.EscapeDataString(register.GetProperty("callerId").GetString()!)}&action=RegisterSite", UriKind.Relative));
