@@ -53,12 +53,18 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
     public EngineTests(AzuriteFixture azurite)
     {
         _connection = azurite.Server.ConnectionString;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Transport:ConnectionString"] = _connection }).Build();
+        _services = BuildEngine(_connection, _time);
+    }
+
+    /// <summary>One cloud instance's engine (operations, batches, sweep, cleanup) on the shared storage.</summary>
+    private static ServiceProvider BuildEngine(string connection, TimeProvider time)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Transport:ConnectionString"] = connection }).Build();
         var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
             .AddLogging()
-            .AddSingleton<TimeProvider>(_time)
-            .AddSingleton(new TableServiceClient(_connection))
+            .AddSingleton(time)
+            .AddSingleton(new TableServiceClient(connection))
             .AddSingleton<OperationStore>()
             .AddSingleton<DeadlineIndex>()
             .AddSingleton<CrashPoints>()
@@ -74,8 +80,9 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
         services.AddOptions<BatchOptions>();
         services.AddOptions<CleanupOptions>();
         services.AddOptions<RelaysOptions>();
-        _services = services.BuildServiceProvider();
+        return services.BuildServiceProvider();
     }
+
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -222,7 +229,7 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
     [Fact]
     public async Task TwoEngines_SameOperation_ConcurrentResultsAndSends_ApplyOnce()
     {
-        await using var other = BuildSecondEngine();
+        await using var other = BuildEngine(_connection, _time);
         var engineB = other.GetRequiredService<OperationEngine>();
         var operation = await Engine.StartAsync(new OperationRequest { Workflow = WorkflowCatalog.Recycle, SiteId = _siteId, HostId = "host-1", Index = 1, Parameters = new Dictionary<string, string> { ["file"] = "D:\\b.ldbk" } }, new StartContext(), default);
 
@@ -239,24 +246,6 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
         Assert.Equal(OperationStatus.Succeeded, done.Status);
         Assert.Equal(["quit", "waitstopped", "restore", "launch", "waitbooted"], done.Steps.Select(s => s.Action));
         Assert.Empty(await DrainSiteQueueAsync());
-    }
-
-    private ServiceProvider BuildSecondEngine()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Transport:ConnectionString"] = _connection }).Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddLogging()
-            .AddSingleton<TimeProvider>(_time)
-            .AddSingleton(new TableServiceClient(_connection))
-            .AddSingleton<OperationStore>()
-            .AddSingleton<DeadlineIndex>()
-            .AddSingleton<CrashPoints>()
-            .AddSingleton<OperationEngine>()
-            .AddSingleton<IBatchChildObserver>(sp => _services.GetRequiredService<BatchEngine>())
-            .AddFleetTransport();
-        services.AddOptions<OperationsOptions>();
-        return services.BuildServiceProvider();
     }
 
     [Fact]
