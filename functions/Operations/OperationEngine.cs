@@ -89,6 +89,14 @@ internal sealed partial class OperationEngine
         _crash.Hit(CrashPoints.AfterStateWrite);
         Remember(operation, etag.Value);
         LogCreated(_logger, operation.Id, operation.Workflow, operation.SiteId, operation.HostId, operation.Index);
+
+        // The creation scan may already have passed this id's time if the insert itself was slow to land: then
+        // nothing would ever look at the operation again, so give it an index entry of its own.
+        if (_time.GetUtcNow() - now > Options.CreationScanLag / 2)
+        {
+            await IndexNowAsync(operation, cancellationToken);
+        }
+
         return await PerformAsync(operation, sweeping: false, cancellationToken);
     }
 
@@ -285,8 +293,14 @@ internal sealed partial class OperationEngine
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The broker is down: the outbox keeps the command and the sweep sends it when it can.
+            // The broker is down: the outbox keeps the command and the sweep sends it when it can. An index entry
+            // makes sure the sweep comes back for it even if the creation scan has already gone past.
             LogSendFailed(_logger, ex, operation.Id, command.CommandId);
+            if (!sweeping)
+            {
+                await IndexNowAsync(operation, cancellationToken);
+            }
+
             return operation;
         }
 
@@ -323,6 +337,25 @@ internal sealed partial class OperationEngine
         {
             // Only bookkeeping: the outbox entry stays and the sweep sends it again (the relay dedups).
             LogSendRecordFailed(_logger, ex, operationId, commandId);
+        }
+    }
+
+    /// <summary>Indexes the operation for its next deadline at once (paths where the creation scan may not cover it).</summary>
+    private async Task IndexNowAsync(Operation operation, CancellationToken cancellationToken)
+    {
+        if (OperationDecider.NextDeadline(operation, Options) is not { } deadline)
+        {
+            return;
+        }
+
+        try
+        {
+            await _deadlines.AddAsync(DeadlineEntry.OperationPrefix + operation.Id, deadline.At, cancellationToken);
+            await SetIndexedForAsync(operation.Id, deadline.At, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogIndexFailed(_logger, ex, operation.Id);
         }
     }
 
@@ -376,6 +409,9 @@ internal sealed partial class OperationEngine
 
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "{OperationId}: recording that {CommandId} was sent failed; the sweep will send it again")]
     private static partial void LogSendRecordFailed(ILogger logger, Exception exception, string operationId, string commandId);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "{OperationId}: indexing its next deadline failed; only the creation scan can find it now")]
+    private static partial void LogIndexFailed(ILogger logger, Exception exception, string operationId);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{OperationId}: created {Workflow} for site {SiteId} host {HostId} emulator {Index}")]
     private static partial void LogCreated(ILogger logger, string operationId, string workflow, string siteId, string hostId, int? index);
