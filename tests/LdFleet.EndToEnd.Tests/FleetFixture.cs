@@ -55,7 +55,7 @@ public class FleetFixture : IAsyncLifetime
     public async Task StartCloudAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         _cloud = StartCloudProcess(Api.BaseAddress!, settings);
-        await WaitUntilLiveAsync(Api, _cloud);
+        await CloudApp.WaitUntilLiveAsync(Api, _cloud);
     }
 
     /// <summary>Starts one more instance of the cloud app on the same storage and transport (the caller owns it).</summary>
@@ -63,7 +63,7 @@ public class FleetFixture : IAsyncLifetime
     {
         var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}") };
         var process = StartCloudProcess(api.BaseAddress, null);
-        await WaitUntilLiveAsync(api, process);
+        await CloudApp.WaitUntilLiveAsync(api, process);
         api.DefaultRequestHeaders.Authorization = Api.DefaultRequestHeaders.Authorization;
         return (process, api);
     }
@@ -88,7 +88,6 @@ public class FleetFixture : IAsyncLifetime
     {
         var environment = new Dictionary<string, string?>
         {
-            ["ASPNETCORE_URLS"] = address.ToString(),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Storage__ConnectionString"] = _azurite!.ConnectionString,
             ["Transport__ConnectionString"] = _transport,
@@ -111,31 +110,9 @@ public class FleetFixture : IAsyncLifetime
             environment[key] = value;
         }
 
-        return ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], environment);
+        return CloudApp.Start(address, environment);
     }
 
-    private static Task WaitUntilLiveAsync(HttpClient api, ChildProcess process) =>
-        Poll.UntilAsync(
-            async () =>
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException("The cloud app exited during start-up.\n" + process.Tail());
-                }
-
-                try
-                {
-                    using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
-                    return response.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            },
-            live => live,
-            TimeSpan.FromSeconds(60),
-            "the cloud app to answer /health/live");
 
     /// <summary>The storage account the fleet runs on, for tests that look behind the API.</summary>
     public string StorageConnectionString => _azurite!.ConnectionString;

@@ -31,19 +31,8 @@ internal static class ApiBench
         // scenario already take minutes; the SDK baseline shows how much of the time is the storage emulator.
         var requests = Math.Max(iterations, 50);
         await using var azurite = await AzuriteServer.StartAsync();
-        var port = FreePort.Next();
-        var key = DevTokens.NewSigningKey();
-        var environment = DevTokens.Environment(key);
-        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        environment["Storage__ConnectionString"] = azurite.ConnectionString;
-        environment["Logging__LogLevel__Default"] = "Warning";
-        environment["RelayResults__MaxPollInterval"] = "00:00:00.100";
-        environment["Api__RateLimit__Burst"] = "1000000";
-        environment["Api__RateLimit__PerSecond"] = "1000000";
-        await using var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], environment);
-        using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-        await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app\n" + cloud.Tail());
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(key, "Fleet.Operate", "bench"));
+        await using var cloud = await BenchCloud.StartAsync(azurite.ConnectionString, null, "Fleet.Operate", clientTimeout: TimeSpan.FromMinutes(2));
+        var api = cloud.Api;
 
         Progress("seeding 10,000 emulators");
         var seed = await SeedAsync(azurite.ConnectionString, api);
@@ -193,19 +182,6 @@ internal static class ApiBench
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-    }
-
-    private static async Task<bool> IsLiveAsync(HttpClient api)
-    {
-        try
-        {
-            using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
         }
     }
 }

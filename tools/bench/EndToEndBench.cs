@@ -49,34 +49,9 @@ internal static class EndToEndBench
 
     private static async Task<(List<double> Latency, List<double> ToRelay, double Throughput)> MeasureAsync(string storage, string transport, SimulatedHost sim, int iterations)
     {
-        var port = FreePort.Next();
-        using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        var key = DevTokens.NewSigningKey();
-        var environment = DevTokens.Environment(key);
-        environment["ASPNETCORE_URLS"] = api.BaseAddress.ToString();
-        environment["Storage__ConnectionString"] = storage;
-        environment["Transport__ConnectionString"] = transport;
-        environment["Logging__LogLevel__Default"] = "Warning";
-        environment["RelayResults__MaxPollInterval"] = "00:00:00.100";
-        environment["Api__RateLimit__Burst"] = "1000000";
-        environment["Api__RateLimit__PerSecond"] = "1000000";
-        await using var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], environment);
-        await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app");
-        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(key, "Fleet.Operate", "bench"));
-        await using var relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], new Dictionary<string, string?>
-        {
-            ["Relay__SiteId"] = SiteId,
-            ["Relay__JournalPath"] = Path.Combine(sim.Home, $"journal-{Guid.NewGuid():N}.db"),
-            ["Relay__Hosts__0__Id"] = sim.Id,
-            ["Relay__Hosts__0__LdConsolePath"] = RepoPaths.Simulator,
-            ["Relay__Hosts__0__LaunchStagger"] = "00:00:00",
-            ["Relay__Hosts__0__Environment__LDSIM_HOME"] = sim.Home,
-            ["Transport__ConnectionString"] = transport,
-            ["Polling__MaxPollInterval"] = "00:00:00.100",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__LdFleet.Relay.Polling"] = "Information",
-        });
-        await relay.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        await using var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Operate");
+        var api = cloud.Api;
+        await using var relay = await BenchRelay.StartAsync(SiteId, transport, [sim]);
 
         // Warm-up, then sequential single operations.
         for (var i = 0; i < 5; i++)
@@ -131,18 +106,5 @@ internal static class EndToEndBench
 
         var toRelay = done.GetProperty("steps")[0].GetProperty("startedAt").GetDateTimeOffset() - done.GetProperty("createdAt").GetDateTimeOffset();
         return (elapsed, toRelay.TotalMilliseconds);
-    }
-
-    private static async Task<bool> IsLiveAsync(HttpClient api)
-    {
-        try
-        {
-            using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
     }
 }

@@ -131,65 +131,40 @@ internal static class EngineBench
     /// <summary>The cloud app and one relay as processes, and a direct view of the operations table that the app does not count.</summary>
     private sealed class Fleet : IAsyncDisposable
     {
-        private readonly ChildProcess _cloud;
+        private readonly BenchCloud _cloud;
         private readonly ChildProcess _relay;
         private readonly TableClient _operations;
         private readonly TableClient _batches;
 
-        private Fleet(ChildProcess cloud, ChildProcess relay, HttpClient api, string storage)
+        private Fleet(BenchCloud cloud, ChildProcess relay, string storage)
         {
             _cloud = cloud;
             _relay = relay;
-            Api = api;
             _operations = new TableServiceClient(storage).GetTableClient("operations");
             _batches = new TableServiceClient(storage).GetTableClient("batches");
         }
 
-        public HttpClient Api { get; }
+        public HttpClient Api => _cloud.Api;
 
         public static async Task<Fleet> StartAsync(string storage, string transport, IReadOnlyList<SimulatedHost> hosts, int relayConcurrency)
         {
-            var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}") };
-            var key = DevTokens.NewSigningKey();
-            var settings = DevTokens.Environment(key);
-            settings["ASPNETCORE_URLS"] = api.BaseAddress.ToString();
-            settings["Storage__ConnectionString"] = storage;
-            settings["Transport__ConnectionString"] = transport;
-            settings["Diagnostics__StorageCounters"] = "true";
-            settings["Logging__LogLevel__Default"] = "Warning";
-            settings["RelayResults__MaxPollInterval"] = "00:00:00.100";
-            settings["Api__RateLimit__Burst"] = "1000000";
-            settings["Api__RateLimit__PerSecond"] = "1000000";
-            var cloud = ChildProcess.Start("cloud", "dotnet", ["exec", RepoPaths.FunctionsDll], settings);
-            await Poll.UntilAsync(async () => await IsLiveAsync(api), live => live, TimeSpan.FromSeconds(60), "the cloud app");
-            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(key, "Fleet.Admin", "bench"));
-            var environment = new Dictionary<string, string?>
+            var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Admin", new Dictionary<string, string?> { ["Diagnostics__StorageCounters"] = "true" });
+            var settings = new Dictionary<string, string?>
             {
-                ["Relay__SiteId"] = SiteId,
-                ["Relay__JournalPath"] = Path.Combine(hosts[0].Home, "..", $"journal-{Guid.NewGuid():N}.db"),
-                ["Transport__ConnectionString"] = transport,
-                ["Polling__MaxPollInterval"] = "00:00:00.100",
                 ["Polling__MaxConcurrency"] = relayConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
 
                 // Heartbeats and inventory are per relay, not per operation: keep them out of the per-operation counts.
                 ["Reporting__HeartbeatInterval"] = "00:10:00",
                 ["Reporting__InventoryInterval"] = "00:10:00",
                 ["Reporting__InventoryDebounce"] = "00:01:00",
-                ["Logging__LogLevel__Default"] = "Warning",
-                ["Logging__LogLevel__LdFleet.Relay.Polling"] = "Information",
             };
             for (var i = 0; i < hosts.Count; i++)
             {
-                environment[$"Relay__Hosts__{i}__Id"] = hosts[i].Id;
-                environment[$"Relay__Hosts__{i}__LdConsolePath"] = RepoPaths.Simulator;
-                environment[$"Relay__Hosts__{i}__LaunchStagger"] = "00:00:00";
-                environment[$"Relay__Hosts__{i}__MaxConcurrentCalls"] = "16";
-                environment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = hosts[i].Home;
+                settings[$"Relay__Hosts__{i}__MaxConcurrentCalls"] = "16";
             }
 
-            var relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], environment);
-            await relay.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-            return new Fleet(cloud, relay, api, storage);
+            var relay = await BenchRelay.StartAsync(SiteId, transport, hosts, settings);
+            return new Fleet(cloud, relay, storage);
         }
 
         public async Task<(double Total, double Tables, double Queues)> TransactionsPerOperationAsync(int count, int clients, Func<int, object> request)
@@ -308,7 +283,7 @@ internal static class EngineBench
                 "the operation to finish");
             if (row.GetString("Status") != "Succeeded")
             {
-                throw new InvalidOperationException($"Operation {id} ended {row.GetString("Status")}: {row.GetString("Error")}\n{_cloud.Tail()}\n{_relay.Tail()}");
+                throw new InvalidOperationException($"Operation {id} ended {row.GetString("Status")}: {row.GetString("Error")}\n{_cloud.Process.Tail()}\n{_relay.Tail()}");
             }
         }
 
@@ -318,22 +293,8 @@ internal static class EngineBench
             return (counters.GetProperty("total").GetInt64(), counters.GetProperty("tables").GetInt64(), counters.GetProperty("queues").GetInt64());
         }
 
-        private static async Task<bool> IsLiveAsync(HttpClient api)
-        {
-            try
-            {
-                using var response = await api.GetAsync(new Uri("/health/live", UriKind.Relative));
-                return response.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }
-
         public async ValueTask DisposeAsync()
         {
-            Api.Dispose();
             await _relay.DisposeAsync();
             await _cloud.DisposeAsync();
         }
