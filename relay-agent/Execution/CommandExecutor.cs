@@ -38,6 +38,11 @@ internal sealed partial class CommandExecutor
     public Task<CommandResult> RecoverAsync(EmulatorCommand command, CancellationToken cancellationToken) =>
         RunAsync(command, recovering: true, cancellationToken);
 
+    /// <summary>The answer for a command cancelled by the cloud, before (<paramref name="startedAt"/> null) or while it ran.</summary>
+    public CommandResult Cancelled(EmulatorCommand command, DateTimeOffset? startedAt) =>
+        Result(command, CommandOutcome.Failed, null, "Cancelled",
+            startedAt is null ? "Cancelled before it started; ldconsole was not run." : "Cancelled while running; the ldconsole process was stopped.", startedAt);
+
     private async Task<CommandResult> RunAsync(EmulatorCommand command, bool recovering, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);

@@ -274,20 +274,6 @@ internal sealed partial class CommandListener : BackgroundService
         }
     }
 
-    private CommandResult Cancelled(EmulatorCommand command, DateTimeOffset? startedAt) => new()
-    {
-        SiteId = _siteId,
-        CommandId = command.CommandId,
-        OperationId = command.OperationId,
-        HostId = command.HostId,
-        Outcome = CommandOutcome.Failed,
-        ErrorCode = "Cancelled",
-        Error = startedAt is null ? "Cancelled before it started; ldconsole was not run." : "Cancelled while running; the ldconsole process was stopped.",
-        StartedAt = startedAt,
-        CompletedAt = _time.GetUtcNow(),
-        TraceParent = command.TraceParent,
-    };
-
     private async Task<CommandResult> ResultForAsync(
         IMessageQueue commands, IMessageQueue results, InboundMessage message, EmulatorCommand command, CancellationToken cancelToken, CancellationToken stoppingToken)
     {
@@ -305,7 +291,7 @@ internal sealed partial class CommandListener : BackgroundService
 
         if (cancelToken.IsCancellationRequested)
         {
-            var cancelled = Cancelled(command, null);
+            var cancelled = _executor.Cancelled(command, null);
             await _journal.CompleteAsync(cancelled, CancellationToken.None);
             return cancelled;
         }
@@ -329,7 +315,7 @@ internal sealed partial class CommandListener : BackgroundService
         }
         catch (OperationCanceledException) when (cancelToken.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            result = Cancelled(command, startedAt);
+            result = _executor.Cancelled(command, startedAt);
         }
         finally
         {
