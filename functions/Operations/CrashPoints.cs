@@ -20,7 +20,7 @@ internal sealed partial class CrashPoints
     /// <summary>Right after a command went on the queue, before the send is recorded.</summary>
     public const string AfterSend = "after-send";
 
-    /// <summary>A result arrived, before it is recorded (the step is not yet marked done).</summary>
+    /// <summary>A result that settles a step arrived, before it is recorded (the step is not yet marked done).</summary>
     public const string BeforeMarkDone = "before-mark-done";
 
     public static readonly IReadOnlyList<string> All = [AfterStateWrite, BeforeSend, AfterSend, BeforeMarkDone];

@@ -107,10 +107,21 @@ internal sealed partial class OperationEngine
     public async Task<ApplyOutcome> ApplyResultAsync(CommandResult result, double jitter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
-        _crash.Hit(CrashPoints.BeforeMarkDone);
         var (outcome, operation) = await ApplyAsync(
             result.OperationId,
-            op => op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow(), jitter), Options) : null,
+            op =>
+            {
+                var next = op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow(), jitter), Options) : null;
+
+                // Only a result that changes something counts: a duplicate or late one left on the queue by an
+                // earlier run must not trip the crash point before the result under test arrives.
+                if (next is not null)
+                {
+                    _crash.Hit(CrashPoints.BeforeMarkDone);
+                }
+
+                return next;
+            },
             cancellationToken);
         if (outcome == ApplyOutcome.Applied)
         {
