@@ -1,3 +1,4 @@
+using LdFleet.Testing;
 using System.Net;
 using System.Net.Http.Json;
 

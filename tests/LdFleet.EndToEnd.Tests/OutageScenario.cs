@@ -1,3 +1,4 @@
+using LdFleet.Testing;
 using System.Collections.Concurrent;
 using System.Net;
 

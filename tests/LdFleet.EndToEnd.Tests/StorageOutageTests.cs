@@ -1,3 +1,4 @@
+using LdFleet.Testing;
 
 namespace LdFleet.EndToEnd.Tests;
 

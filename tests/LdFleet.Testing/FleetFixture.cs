@@ -1,8 +1,8 @@
+using Xunit;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using LdFleet.Testing;
 
-namespace LdFleet.EndToEnd.Tests;
+namespace LdFleet.Testing;
 
 /// <summary>
 /// The whole local fleet as real processes: Azurite, the cloud app on Kestrel, one relay for site "lab"
