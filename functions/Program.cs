@@ -1,5 +1,6 @@
 using LdFleet.Functions.Api;
 using LdFleet.Functions.Batches;
+using LdFleet.Functions.Dashboard;
 using LdFleet.Functions.Diagnostics;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Apps;
@@ -32,6 +33,7 @@ builder.AddInventory();
 builder.AddSites();
 builder.AddApps();
 builder.AddRelayResults();
+builder.AddDashboard();
 
 var app = builder.Build();
 
@@ -43,6 +45,7 @@ app.MapInventoryApi();
 app.MapSitesApi();
 app.MapAppsApi();
 app.MapAuditApi();
+app.MapDashboard();
 app.MapFunctionInvocations();
 
 app.Run();
