@@ -42,6 +42,8 @@ ensure_tools() {
   # RabbitMQ 3.10 with its AMQP 1.0 plugin is the local stand-in for Service Bus; the transport tests start
   # it as a private process (tests/LdFleet.Testing/RabbitMqServer.cs) and fail without it.
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server
+  # The dashboard tests drive Debian's headless Chromium with Playwright (its own browser downloads are not used).
+  [ -x /usr/bin/chromium ] || apt_install chromium
   if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing Azurite (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error

@@ -32,8 +32,14 @@ internal static class DashboardEndpoints
         }
 
         var group = endpoints.MapGroup("/dashboard").AllowAnonymous().ExcludeFromDescription().WithTags("Dashboard");
-        group.MapGet("", (HttpContext http) =>
+        group.MapGet("", (HttpContext http, DashboardAssets assets) =>
         {
+            // Routing matches /dashboard/ here too; only the bare /dashboard moves, so relative asset URLs resolve.
+            if (http.Request.Path.Value?.EndsWith('/') == true)
+            {
+                return ServeAsset(null, http, assets);
+            }
+
             AddSecurityHeaders(http);
             return TypedResults.Redirect(http.Request.PathBase + "/dashboard/" + http.Request.QueryString);
         }).WithName("DashboardRoot");

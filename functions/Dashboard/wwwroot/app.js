@@ -176,6 +176,9 @@ async function signedIn(session) {
   $('#who-text').textContent = `Signed in as ${session.name}${roles}`;
   announce(`Signed in as ${session.name}.`);
   updateSelection();
+
+  // The sign-in form just disappeared under the keyboard's focus: continue at the start of the content.
+  $('#main').focus();
   await refresh();
 }
 

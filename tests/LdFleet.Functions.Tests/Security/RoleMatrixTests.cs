@@ -28,7 +28,7 @@ public sealed class RoleMatrixTests
         Operate,
         Admin,
 
-        /// <summary>Anyone (health probes, the API description).</summary>
+        /// <summary>Anyone (health probes, the API description, the dashboard's files and sign-in settings).</summary>
         Anonymous,
 
         /// <summary>The Functions host only: custom-handler mode, Kestrel on loopback, outside the /api prefix the platform forwards.</summary>
@@ -44,6 +44,9 @@ public sealed class RoleMatrixTests
         [("GET", "/docs/scalar.js")] = Access.Anonymous,
         [("GET", "/docs/scalar.aspnetcore.js")] = Access.Anonymous,
         [("GET", "/docs/favicon.svg")] = Access.Anonymous,
+        [("GET", "/dashboard")] = Access.Anonymous,
+        [("GET", "/dashboard/config.json")] = Access.Anonymous,
+        [("GET", "/dashboard/{**path}")] = Access.Anonymous,
 
         [("GET", "/api/sites")] = Access.Read,
         [("POST", "/api/sites")] = Access.Admin,
@@ -223,7 +226,8 @@ public sealed class RoleMatrixTests
         .Replace("{operationId}", new string('0', 32), StringComparison.Ordinal)
         .Replace("{sha256}", new string('0', 64), StringComparison.Ordinal)
         .Replace("{documentName}", "v1", StringComparison.Ordinal)
-        .Replace("{documentName?}", "", StringComparison.Ordinal);
+        .Replace("{documentName?}", "", StringComparison.Ordinal)
+        .Replace("{**path}", "app.js", StringComparison.Ordinal);
 
     private static string Forged(byte[] signingKey, string[] roles) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     {
