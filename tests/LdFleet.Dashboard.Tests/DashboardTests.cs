@@ -88,6 +88,8 @@ public sealed class DashboardTests : IClassFixture<DashboardFleet>
         await Expect(batch.Locator("progress")).ToHaveAttributeAsync("max", "2");
         await Expect(batch.Locator(".counts")).ToContainTextAsync("2 of 2 done — 2 succeeded, 0 failed");
         await Expect(batch.GetByRole(AriaRole.Heading).Locator(".badge")).ToHaveTextAsync("Succeeded");
+        await Expect(batch.GetByRole(AriaRole.Button, new() { Name = "Cancel batch" })).ToBeHiddenAsync();
+        await Expect(batch).Not.ToContainTextAsync("null");
         await Expect(session.Page.GetByRole(AriaRole.Status)).ToContainTextAsync("Batch launch finished: Succeeded (2 succeeded, 0 failed)");
         await Expect(session.Emulator("host-2", 0).Locator("td.state")).ToHaveTextAsync("running");
         await Expect(session.Emulator("host-2", 1).Locator("td.state")).ToHaveTextAsync("running");

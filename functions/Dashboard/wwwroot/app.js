@@ -465,7 +465,7 @@ function renderBatches() {
           `${done} of ${b.total} done — ${c.succeeded} succeeded, ${c.failed} failed, ${c.timedOut} timed out, `
           + `${c.cancelled} cancelled, ${c.skipped} skipped, ${c.running} running, ${c.pending} pending`
           + (b.stopReason ? ` — ${b.stopReason}` : '')),
-        cancel);
+        ...(cancel ? [cancel] : []));
     }
 
     const expectedPosition = previous ? previous.nextSibling : list.firstChild;
