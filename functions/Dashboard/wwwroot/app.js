@@ -241,7 +241,9 @@ async function refresh() {
       return;
     }
 
-    const delay = state.failures > 0 ? Math.min(maxPoll, fastPoll * 2 ** state.failures) : busy() ? fastPoll : slowPoll;
+    // A tab in the background polls rarely and catches up as soon as it is shown again.
+    const delay = document.hidden ? maxPoll
+      : state.failures > 0 ? Math.min(maxPoll, fastPoll * 2 ** state.failures) : busy() ? fastPoll : slowPoll;
     schedule(delay);
   })();
   return state.pending;
@@ -561,6 +563,12 @@ $('#sign-out').addEventListener('click', async () => {
   sessionStorage.removeItem(batchesKey);
   await session?.signOut();
   location.reload();
+});
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && state.session) {
+    schedule(0);
+  }
 });
 
 $('#filters').addEventListener('submit', event => {
