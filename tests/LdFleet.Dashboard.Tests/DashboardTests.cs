@@ -97,6 +97,26 @@ public sealed class DashboardTests : IClassFixture<DashboardFleet>
     }
 
     [Fact]
+    public async Task Delete_AsksFirst_AndKeepingStartsNothing()
+    {
+        await using var session = await _fleet.OpenAsync(nameof(Delete_AsksFirst_AndKeepingStartsNothing));
+        await session.SignInAsync(_fleet.Token);
+        var page = session.Page;
+        await session.Emulator("host-1", 2).GetByRole(AriaRole.Checkbox).CheckAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+
+        await Expect(page.GetByText("Delete 1 emulator for good?")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Confirm delete" })).ToBeFocusedAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Keep them" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Confirm delete" })).ToBeHiddenAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true })).ToBeFocusedAsync();
+        await Expect(page.Locator("#no-batches")).ToBeVisibleAsync();
+        await Expect(session.EmulatorRows).ToHaveCountAsync(8);
+    }
+
+    [Fact]
     public async Task Operations_ShowSteps_ListsEachStepWithItsOutcome()
     {
         // A two-step workflow started through the API: status, then rename (the emulator is stopped).
