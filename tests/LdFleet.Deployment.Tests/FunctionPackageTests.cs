@@ -93,6 +93,16 @@ public sealed class FunctionPackageTests(PublishedPackages packages)
         Assert.Equal("out", Text(bindings.Single(b => Text(b, "type") == "http"), "direction"));
     }
 
+    [Fact]
+    public void HostJson_ForwardsEveryPath_SoHealthDocsAndDashboardWorkUnderTheHost()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "functions", "host.json")))!;
+
+        // With the default prefix "api" the host would forward only /api/*; /health, /docs and /dashboard would 404.
+        Assert.Equal("", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
+        Assert.True(host["customHandler"]!["enableForwardingHttpRequest"]!.GetValue<bool>());
+    }
+
     [Theory]
     [InlineData("sweep", "%Operations__SweepSchedule%")]
     [InlineData("cleanup", "%Cleanup__Schedule%")]

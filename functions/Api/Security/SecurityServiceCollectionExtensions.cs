@@ -39,6 +39,18 @@ internal static class SecurityServiceCollectionExtensions
         // Registered always but only ever selected when AzureAd:ClientId is set (the options are bound lazily, so an
         // unconfigured section costs nothing until used).
         authentication.AddMicrosoftIdentityWebApi(builder.Configuration.GetSection(EntraOptions.SectionName), FleetSchemes.Entra);
+
+        // Microsoft.Identity.Web has no default authority host: without AzureAd:Instance every request (anonymous
+        // ones too, as authentication runs first) failed with IDW10106. Entra's public cloud is the default our
+        // own options and docs promise. (A Configure, not a PostConfigure: Identity.Web copies these options into its
+        // merged options in a post-configure step of its own.)
+        services.Configure<MicrosoftIdentityOptions>(FleetSchemes.Entra, o =>
+        {
+            if (string.IsNullOrWhiteSpace(o.Instance))
+            {
+                o.Instance = new EntraOptions().Instance;
+            }
+        });
         services.PostConfigure<JwtBearerOptions>(FleetSchemes.Entra, o =>
         {
             o.MapInboundClaims = false;

@@ -1,3 +1,4 @@
+using LdFleet.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
@@ -59,6 +60,20 @@ public sealed class StartupSecurityTests
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
         Assert.Contains("FUNCTIONS_CUSTOMHANDLER_PORT", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EntraWithoutInstance_UsesThePublicCloud_AndAnonymousEndpointsAnswer()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        using var factory = Factory("Development", ("Storage:ConnectionString", azurite.ConnectionString), ("AzureAd:TenantId", "00000000-0000-0000-0000-000000000001"), ("AzureAd:ClientId", "00000000-0000-0000-0000-000000000002"));
+        using var client = factory.CreateClient();
+
+        using var live = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
+        using var sites = await client.GetAsync(new Uri("/api/sites", UriKind.Relative));
+
+        Assert.True(live.StatusCode == System.Net.HttpStatusCode.OK, await live.Content.ReadAsStringAsync());
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, sites.StatusCode);
     }
 
     private static string StartFailure(string environment, params (string Key, string Value)[] settings)
