@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using LdFleet.Testing;
@@ -12,7 +13,27 @@ public sealed class CliFleet : FleetFixture
 {
     public string KeyFile { get; } = Path.Combine(Path.GetTempPath(), $"ldfleet-cli-key-{Guid.NewGuid():N}");
 
+    private readonly ConcurrentDictionary<string, Lazy<Task<CliRunner>>> _loggedIn = new(StringComparer.Ordinal);
+
     public string ApiUrl => Api.BaseAddress!.ToString().TrimEnd('/');
+
+    /// <summary>
+    /// A config directory with profile "local" logged in with <paramref name="role"/>, made once per role by the
+    /// real <c>config set</c> and <c>login --dev</c>; tests copy it rather than paying two more CLI starts each.
+    /// </summary>
+    public async Task<string> LoggedInConfigAsync(string role)
+    {
+        var runner = await _loggedIn.GetOrAdd(role, r => new Lazy<Task<CliRunner>>(() => LogInAsync(r))).Value;
+        return Path.GetDirectoryName(runner.ConfigFile)!;
+    }
+
+    private async Task<CliRunner> LogInAsync(string role)
+    {
+        var runner = new CliRunner();
+        var set = await runner.RunAsync("config", "set", "local", "--url", ApiUrl, "--auth", "dev");
+        var login = await runner.RunAsync("login", "--dev", "--key-file", KeyFile, "--role", role, "--name", "cli-tests");
+        return set.ExitCode == 0 && login.ExitCode == 0 ? runner : throw new InvalidOperationException($"Could not log in as {role}:\n{set}\n{login}");
+    }
 
     public override async Task InitializeAsync()
     {
@@ -30,6 +51,11 @@ public sealed class CliFleet : FleetFixture
     public override async Task DisposeAsync()
     {
         File.Delete(KeyFile);
+        foreach (var runner in _loggedIn.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully))
+        {
+            runner.Value.Result.Dispose();
+        }
+
         await base.DisposeAsync();
     }
 }

@@ -16,19 +16,16 @@ public sealed class CliFleetTests : IDisposable
 
     public void Dispose() => _cli.Dispose();
 
-    private async Task LoginAsync(string role = "Fleet.Admin", string profile = "local")
-    {
-        var set = await _cli.RunAsync("config", "set", profile, "--url", _fleet.ApiUrl, "--auth", "dev");
-        Assert.True(set.ExitCode == 0, set.ToString());
-        var login = await _cli.RunAsync("login", "--dev", "--key-file", _fleet.KeyFile, "--role", role, "--name", "cli-tests", "--profile", profile);
-        Assert.True(login.ExitCode == 0, login.ToString());
-        Assert.Contains(role, login.Stdout, StringComparison.Ordinal);
-    }
+    /// <summary>Profile "local" on the fleet, logged in with <paramref name="role"/> (see <see cref="CliFleet.LoggedInConfigAsync"/>).</summary>
+    private async Task LoginAsync(string role) => _cli.UseConfigFrom(await _fleet.LoggedInConfigAsync(role));
 
     [Fact]
     public async Task LoginDev_StoresTokenPrivatelyAndWhoAmIShowsIt()
     {
-        await LoginAsync("Fleet.Operate");
+        Assert.Equal(0, (await _cli.RunAsync("config", "set", "local", "--url", _fleet.ApiUrl, "--auth", "dev")).ExitCode);
+        var login = await _cli.RunAsync("login", "--dev", "--key-file", _fleet.KeyFile, "--role", "Fleet.Operate", "--name", "cli-tests");
+        Assert.True(login.ExitCode == 0, login.ToString());
+        Assert.Contains("Fleet.Operate", login.Stdout, StringComparison.Ordinal);
 
         var whoami = await _cli.RunAsync("whoami");
 
@@ -128,6 +125,18 @@ public sealed class CliFleetTests : IDisposable
     }
 
     [Fact]
+    public async Task BatchWatch_OnATerminal_DrawsALiveProgressBar()
+    {
+        await LoginAsync("Fleet.Operate");
+
+        var result = await _cli.RunInTerminalAsync("batches", "start", "status", "--site", FleetFixture.SiteId, "--host", "host-2", "--watch", "--interval", "0.2");
+
+        Assert.True(result.ExitCode == 0, result.ToString() + _fleet.Diagnostics);
+        Assert.True(result.Stdout.Contains('\u001b', StringComparison.Ordinal) && result.Stdout.Contains("100%", StringComparison.Ordinal), result.ToString());
+        Assert.Contains("Succeeded 4/4 succeeded, 0 failed, 0 running, eta 00:00:00", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FailingBatch_WatchExitsNonZeroAndSaysWhy()
     {
         await LoginAsync("Fleet.Operate");
@@ -188,7 +197,9 @@ public sealed class CliFleetTests : IDisposable
     [Fact]
     public async Task Profiles_SwitchBetweenDeployments()
     {
-        await LoginAsync("Fleet.Read", "lab");
+        var lab = await _cli.RunAsync("config", "set", "lab", "--url", _fleet.ApiUrl);
+        Assert.True(lab.ExitCode == 0, lab.ToString());
+        Assert.Equal(0, (await _cli.RunAsync("login", "--dev", "--key-file", _fleet.KeyFile, "--role", "Fleet.Read")).ExitCode);
         var offline = await _cli.RunAsync("config", "set", "offline", "--url", $"http://127.0.0.1:{FreePort.Next()}");
         Assert.True(offline.ExitCode == 0, offline.ToString());
         Assert.Equal(0, (await _cli.RunAsync("login", "--dev", "--key-file", _fleet.KeyFile, "--profile", "offline")).ExitCode);

@@ -38,14 +38,38 @@ public sealed class CliRunner : IDisposable
 
     public string ConfigFile => Path.Combine(Home, "config", "config.json");
 
+    /// <summary>Starts from a copy of another config directory (profiles and stored tokens).</summary>
+    public void UseConfigFrom(string directory)
+    {
+        var target = Path.GetDirectoryName(ConfigFile)!;
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(directory))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+
     /// <summary>Extra environment for every run.</summary>
     public Dictionary<string, string?> Environment { get; } = [];
 
     public async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, null);
 
-    public async Task<CliResult> RunAsync(string[] args, IReadOnlyDictionary<string, string?>? environment, TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs the CLI on a pseudo-terminal (util-linux <c>script</c>), as a person at a terminal would: stdout is a
+    /// TTY, so live rendering is on. What the terminal showed comes back as stdout, escape sequences included.
+    /// </summary>
+    public Task<CliResult> RunInTerminalAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var command = string.Join(' ', new[] { "dotnet", "exec", Dll }.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        return RunAsync("script", ["-q", "-e", "-c", command, "/dev/null"], new Dictionary<string, string?> { ["TERM"] = "xterm-256color", ["COLUMNS"] = "120" }, null);
+    }
+
+    public Task<CliResult> RunAsync(string[] args, IReadOnlyDictionary<string, string?>? environment, TimeSpan? timeout = null) =>
+        RunAsync("dotnet", ["exec", Dll, .. args], environment, timeout);
+
+    private async Task<CliResult> RunAsync(string program, string[] args, IReadOnlyDictionary<string, string?>? environment, TimeSpan? timeout)
+    {
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -55,8 +79,6 @@ public sealed class CliRunner : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(Dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

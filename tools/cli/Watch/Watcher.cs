@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using LdFleet.Cli.Api;
 using LdFleet.Cli.Output;
@@ -42,6 +43,7 @@ internal sealed class Watcher
         if (Live)
         {
             batch = default;
+            _output.Console.MarkupLine(Markup.Escape($"batch {batchId}"));
             await _output.Console.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
@@ -54,7 +56,9 @@ internal sealed class Watcher
                         var snapshot = BatchSnapshot.From(batch);
                         task.MaxValue = Math.Max(1, snapshot.Total);
                         task.Value = snapshot.Done;
-                        task.Description = Markup.Escape($"batch {Fields.Short(snapshot.Id)} {snapshot.Counts()}, eta {EtaEstimator.Format(eta.Estimate(_time.GetUtcNow(), snapshot.Done, snapshot.Total))}");
+                        // Short enough to leave the bar room on an 80-column terminal; the id is on the line above.
+                        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                            $"{snapshot.Status} {snapshot.Succeeded}/{snapshot.Total} succeeded, {snapshot.Errors} failed, {snapshot.Running} running, eta {EtaEstimator.Format(snapshot.IsTerminal ? TimeSpan.Zero : eta.Estimate(_time.GetUtcNow(), snapshot.Done, snapshot.Total))}"));
                         if (snapshot.IsTerminal || Expired(deadline))
                         {
                             task.StopTask();
