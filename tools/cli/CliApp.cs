@@ -44,7 +44,7 @@ internal static class CliApp
                 error.WriteLine($"error: {parseError.Message}");
             }
 
-            error.WriteLine($"See: ldfleet {string.Join(' ', CommandPath(parse))} --help");
+            error.WriteLine($"See: {string.Join(' ', ["ldfleet", .. CommandPath(parse), "--help"])}");
             return ExitCodes.Usage;
         }
 

@@ -102,7 +102,7 @@ internal static class ConfigCommands
             {
                 ["profile"] = name + (context.SavedProfile is null && name == context.ProfileName ? " (implicit: no config)" : ""),
                 ["configFile"] = context.Store.ConfigFile,
-                ["apiUrl"] = profile.ApiUrl,
+                ["apiUrl"] = name == context.ProfileName ? context.ApiUrl.ToString().TrimEnd('/') : profile.ApiUrl,
                 ["auth"] = profile.Auth.ToString().ToLowerInvariant(),
                 ["tenantId"] = profile.TenantId,
                 ["clientId"] = profile.ClientId,
