@@ -93,6 +93,26 @@ public sealed class CliFleetTests : IDisposable
     }
 
     [Fact]
+    public async Task OperationStart_SendsOneIdempotencyKeyPerInvocation_SeenInTheAudit()
+    {
+        await LoginAsync("Fleet.Admin");
+
+        var first = await _cli.RunAsync("operations", "start", "status", "--emulator", "lab/host-1/1", "--json");
+        var second = await _cli.RunAsync("operations", "start", "status", "--emulator", "lab/host-1/1", "--json");
+        var audit = await _cli.RunAsync("audit", "list", "--all", "--json");
+
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.ToString() + second);
+        var ids = new[] { first, second }.Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("id").GetString()).ToList();
+        Assert.NotEqual(ids[0], ids[1]);
+        Assert.True(audit.ExitCode == 0, audit.ToString());
+        var keys = JsonDocument.Parse(audit.Stdout).RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("method").GetString() == "POST" && e.GetProperty("path").GetString() == "/api/operations")
+            .Select(e => e.GetProperty("idempotencyKey").GetString())
+            .ToList();
+        Assert.True(keys.Count >= 2 && keys.All(k => Guid.TryParse(k, out _)) && keys.Distinct().Count() == keys.Count, string.Join(", ", keys));
+    }
+
+    [Fact]
     public async Task OperationOnMissingEmulator_WatchExitsWithFailedCode()
     {
         await LoginAsync("Fleet.Operate");
