@@ -90,6 +90,34 @@ public sealed class CliFleetTests : IDisposable
 
         var show = await _cli.RunAsync("operations", "show", id, "--json");
         Assert.Equal("Succeeded", JsonDocument.Parse(show.Stdout).RootElement.GetProperty("status").GetString());
+
+        var cancel = await _cli.RunAsync("operations", "cancel", id);
+        Assert.True(cancel.ExitCode == 4, cancel.ToString());
+        Assert.Contains("error: Operation already finished", cancel.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BatchStartedWithoutWatch_CanBeListedShownAndWatchedLater()
+    {
+        await LoginAsync("Fleet.Operate");
+
+        var started = await _cli.RunAsync("batches", "start", "status", "--target", "lab/host-2/0", "--target", "lab/host-2/1", "--json");
+        Assert.True(started.ExitCode == 0, started.ToString());
+        var id = JsonDocument.Parse(started.Stdout).RootElement.GetProperty("id").GetString()!;
+
+        var watch = await _cli.RunAsync("batches", "watch", id, "--interval", "0.2", "--timeout", "60s");
+        var items = await _cli.RunAsync("batches", "items", id, "--json");
+        var children = await _cli.RunAsync("operations", "list", "--batch", id);
+        var hosts = await _cli.RunAsync("hosts", "list", FleetFixture.SiteId);
+
+        Assert.True(watch.ExitCode == 0, watch.ToString());
+        Assert.Contains($"batch {id} Succeeded: 2/2 succeeded", watch.StdoutLines[^1], StringComparison.Ordinal);
+        Assert.All(JsonDocument.Parse(items.Stdout).RootElement.EnumerateArray(), i => Assert.Equal("Succeeded", i.GetProperty("status").GetString()));
+        Assert.True(children.ExitCode == 0, children.ToString());
+        Assert.Equal(2, children.StdoutLines.Count(l => l.Contains(" status ", StringComparison.Ordinal) && l.Contains("Succeeded", StringComparison.Ordinal)));
+        Assert.True(hosts.ExitCode == 0, hosts.ToString());
+        Assert.Contains("host-1", hosts.Stdout, StringComparison.Ordinal);
+        Assert.Contains("host-2", hosts.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -285,6 +313,18 @@ public sealed class CliFleetTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Usage:", result.Stdout, StringComparison.Ordinal);
         Assert.Contains($"ldfleet {command}".TrimEnd(), result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EntraProfileWithoutItsSettings_LoginSaysWhatIsMissing()
+    {
+        await _cli.RunAsync("config", "set", "prod", "--url", "https://ldfleet.invalid", "--auth", "entra");
+
+        var login = await _cli.RunAsync("login");
+
+        Assert.True(login.ExitCode == 2, login.ToString());
+        Assert.Contains("--tenant", login.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--client-id", login.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
