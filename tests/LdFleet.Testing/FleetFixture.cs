@@ -24,6 +24,9 @@ public class FleetFixture : IAsyncLifetime
 
     public HttpClient Api { get; } = new();
 
+    /// <summary>The development issuer's key (base64), for clients that mint their own tokens (the CLI's login --dev).</summary>
+    public string DevSigningKey => _signingKey;
+
     /// <summary>The storage emulator, for outage tests.</summary>
     public AzuriteServer Storage => _azurite!;
 

@@ -1,0 +1,3 @@
+using LdFleet.Cli;
+
+return await CliApp.RunAsync(args, Console.Error);
