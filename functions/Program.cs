@@ -12,6 +12,7 @@ using LdFleet.Functions.Operations;
 using LdFleet.Functions.RelayResults;
 using LdFleet.Functions.Sites;
 using LdFleet.Functions.Storage;
+using LdFleet.Functions.Telemetry;
 
 if (DevTokenCommand.IsInvoked(args))
 {
@@ -21,6 +22,7 @@ if (DevTokenCommand.IsInvoked(args))
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddFleetTelemetry();
 builder.AddFleetHosting();
 builder.AddFleetStorage();
 builder.AddFleetSecurity();
