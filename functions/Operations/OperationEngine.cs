@@ -322,6 +322,7 @@ internal sealed partial class OperationEngine
         var command = operation.Outbox!.Command;
         using var scope = BeginScope(operation, command.CommandId);
         using var span = StartSendSpan(operation, command);
+        span?.SetTag("ldfleet.redrive", sweeping);
         try
         {
             var queue = await SiteQueueAsync(operation.SiteId, cancellationToken);
