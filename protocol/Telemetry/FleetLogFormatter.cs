@@ -1,6 +1,7 @@
 using System.Globalization;
 using Serilog.Events;
 using Serilog.Formatting;
+using Serilog.Parsing;
 
 namespace LdFleet.Protocol.Telemetry;
 
@@ -42,7 +43,7 @@ internal sealed class FleetLogFormatter : ITextFormatter
         }
 
         output.Write(' ');
-        output.Write(logEvent.RenderMessage(CultureInfo.InvariantCulture));
+        RenderMessage(logEvent, output);
         var first = true;
         foreach (var (property, label) in Context)
         {
@@ -68,6 +69,22 @@ internal sealed class FleetLogFormatter : ITextFormatter
         if (logEvent.Exception is not null)
         {
             output.WriteLine(logEvent.Exception.ToString());
+        }
+    }
+
+    /// <summary>The message with string values unquoted, as the default console logger shows them (and scripts grep for).</summary>
+    private static void RenderMessage(LogEvent logEvent, TextWriter output)
+    {
+        foreach (var token in logEvent.MessageTemplate.Tokens)
+        {
+            if (token is PropertyToken property && logEvent.Properties.TryGetValue(property.PropertyName, out var value) && value is ScalarValue { Value: string text })
+            {
+                output.Write(text);
+            }
+            else
+            {
+                token.Render(logEvent.Properties, output, CultureInfo.InvariantCulture);
+            }
         }
     }
 
