@@ -1,3 +1,5 @@
+using Azure.Core;
+using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -46,6 +48,7 @@ public static class TelemetryHostingExtensions
 
         var otlp = TelemetrySettings.OtlpEndpoint(configuration) is not null;
         var applicationInsights = TelemetrySettings.ApplicationInsights(configuration);
+        var credential = ApplicationInsightsCredential(configuration);
         var file = configuration[$"{TelemetryOptions.SectionName}:FileExporter:Path"];
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName, serviceVersion: typeof(FleetTelemetry).Assembly.GetName().Version?.ToString()))
@@ -61,7 +64,11 @@ public static class TelemetryHostingExtensions
 
                 if (applicationInsights is not null)
                 {
-                    t.AddAzureMonitorTraceExporter(o => o.ConnectionString = applicationInsights);
+                    t.AddAzureMonitorTraceExporter(o =>
+                    {
+                        o.ConnectionString = applicationInsights;
+                        o.Credential = credential;
+                    });
                 }
 
                 if (!string.IsNullOrWhiteSpace(file))
@@ -80,7 +87,11 @@ public static class TelemetryHostingExtensions
 
                 if (applicationInsights is not null)
                 {
-                    m.AddAzureMonitorMetricExporter(o => o.ConnectionString = applicationInsights);
+                    m.AddAzureMonitorMetricExporter(o =>
+                    {
+                        o.ConnectionString = applicationInsights;
+                        o.Credential = credential;
+                    });
                 }
             });
         return builder;
@@ -93,6 +104,24 @@ public static class TelemetryHostingExtensions
         services.AddSingleton(sp => new QueueDepthTarget(queueName(sp)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueueDepthSampler>());
         return services;
+    }
+
+    /// <summary>
+    /// Entra ID sign-in for Application Insights when <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> asks for it
+    /// (<c>Authorization=AAD</c>, with <c>ClientId=</c> for a user-assigned identity): infra/ turns key-based
+    /// ingestion off and sets this on the Function app, the same convention the Functions host follows.
+    /// </summary>
+    internal static TokenCredential? ApplicationInsightsCredential(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        if (TelemetrySettings.ApplicationInsightsAuthentication(configuration) is not { } parts || !parts.TryGetValue("Authorization", out var kind)
+            || !kind.Equals("AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return new ManagedIdentityCredential(parts.TryGetValue("ClientId", out var clientId) && clientId.Length > 0
+            ? ManagedIdentityId.FromUserAssignedClientId(clientId)
+            : ManagedIdentityId.SystemAssigned);
     }
 
     private static void AddSerilogConsole(IHostApplicationBuilder builder)

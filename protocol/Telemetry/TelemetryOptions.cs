@@ -58,6 +58,12 @@ internal sealed class TelemetryOptionsValidator(Microsoft.Extensions.Configurati
             failures.Add($"{TelemetrySettings.ApplicationInsightsKey} is set but is not an Application Insights connection string (it has no InstrumentationKey).");
         }
 
+        if (TelemetrySettings.ApplicationInsightsAuthentication(configuration) is { } authentication
+            && (!authentication.TryGetValue("Authorization", out var kind) || !kind.Equals("AAD", StringComparison.OrdinalIgnoreCase)))
+        {
+            failures.Add($"{TelemetrySettings.ApplicationInsightsAuthenticationKey} must read 'Authorization=AAD' (with 'ClientId=<id>' for a user-assigned identity).");
+        }
+
         if (TelemetrySettings.LogFormat(configuration) is { } format && !TelemetrySettings.IsKnownFormat(format))
         {
             failures.Add($"{TelemetrySettings.LogFormatKey} must be 'text' or 'json'.");
@@ -76,6 +82,9 @@ internal static class TelemetrySettings
     /// <summary>Set on the Function app by infra/ (Application Insights).</summary>
     public const string ApplicationInsightsKey = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
+    /// <summary><c>Authorization=AAD</c> (and <c>ClientId=</c>): send to Application Insights with a managed identity.</summary>
+    public const string ApplicationInsightsAuthenticationKey = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
+
     /// <summary><c>text</c> (default, human-readable) or <c>json</c> (Serilog compact JSON, one event a line).</summary>
     public const string LogFormatKey = "Logging:Format";
 
@@ -84,6 +93,16 @@ internal static class TelemetrySettings
     public static string? ApplicationInsights(Microsoft.Extensions.Configuration.IConfiguration configuration) => NonEmpty(configuration[ApplicationInsightsKey]);
 
     public static string? LogFormat(Microsoft.Extensions.Configuration.IConfiguration configuration) => NonEmpty(configuration[LogFormatKey]);
+
+    /// <summary><c>Authorization=AAD;ClientId=...</c> as key/value pairs, or null when not set.</summary>
+    public static Dictionary<string, string>? ApplicationInsightsAuthentication(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        NonEmpty(configuration[ApplicationInsightsAuthenticationKey]) is { } text
+            ? text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(p => p.Split('=', 2))
+                .Where(p => p.Length == 2)
+                .GroupBy(p => p[0], StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.OrdinalIgnoreCase)
+            : null;
 
     public static bool IsKnownFormat(string format) =>
         format.Equals("text", StringComparison.OrdinalIgnoreCase) || format.Equals("json", StringComparison.OrdinalIgnoreCase);

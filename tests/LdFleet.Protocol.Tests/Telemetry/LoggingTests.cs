@@ -57,6 +57,7 @@ public sealed class LoggingTests
     [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317", "OTEL_EXPORTER_OTLP_ENDPOINT")]
     [InlineData("APPLICATIONINSIGHTS_CONNECTION_STRING", "IngestionEndpoint=https://x/;Secret=hunter2", "APPLICATIONINSIGHTS_CONNECTION_STRING")]
     [InlineData("Logging:Format", "xml", "Logging:Format")]
+    [InlineData("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "ClientId=abc", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING")]
     [InlineData("Telemetry:QueueDepthInterval", "00:00:00.100", "Telemetry:QueueDepthInterval")]
     public void Validator_BadSetting_FailsNamingItWithoutEchoingTheValue(string key, string value, string named)
     {
@@ -77,10 +78,12 @@ public sealed class LoggingTests
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://localhost:4317",
             ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x/",
+            ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "ClientId=11111111-1111-1111-1111-111111111111;Authorization=AAD",
             ["Logging:Format"] = "json",
         }).Build();
 
         Assert.True(new TelemetryOptionsValidator(configuration).Validate(null, new TelemetryOptions()).Succeeded);
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(TelemetryHostingExtensions.ApplicationInsightsCredential(configuration));
     }
 
     private static string Log(Serilog.Formatting.ITextFormatter formatter, Action<ILogger> write)
