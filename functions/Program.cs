@@ -13,6 +13,7 @@ using LdFleet.Functions.Operations;
 using LdFleet.Functions.RelayResults;
 using LdFleet.Functions.Sites;
 using LdFleet.Functions.Storage;
+using LdFleet.Functions.Telemetry;
 
 if (DevTokenCommand.IsInvoked(args))
 {
@@ -22,6 +23,7 @@ if (DevTokenCommand.IsInvoked(args))
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddFleetTelemetry();
 builder.AddFleetHosting();
 builder.AddFleetStorage();
 builder.AddFleetSecurity();

@@ -148,6 +148,14 @@ internal sealed record Operation
     /// </summary>
     public DateTimeOffset? IndexedFor { get; init; }
 
+    /// <summary>
+    /// W3C trace context of the request that created the operation: commands sent later (by the sweep, or after a
+    /// result that arrived at another instance) still join that trace. Null for rows written before tracing.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
+    public string? TraceState { get; init; }
+
     public Step? Current => Steps.IsDefaultOrEmpty ? null : Steps[^1];
 }
 

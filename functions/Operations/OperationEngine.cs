@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Azure;
 using LdFleet.Functions.Operations.Deadlines;
 using LdFleet.Functions.Operations.Workflows;
+using LdFleet.Functions.Telemetry;
 using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Telemetry;
 using LdFleet.Protocol.Transport;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -44,6 +47,7 @@ internal sealed partial class OperationEngine
     private readonly IOptionsMonitor<OperationsOptions> _options;
     private readonly CrashPoints _crash;
     private readonly IServiceProvider _services;
+    private readonly CloudMetrics _metrics;
     private readonly ILogger<OperationEngine> _logger;
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 50_000 });
     private readonly SemaphoreSlim[] _gates = [.. Enumerable.Range(0, 512).Select(_ => new SemaphoreSlim(1, 1))];
@@ -57,6 +61,7 @@ internal sealed partial class OperationEngine
         IOptionsMonitor<OperationsOptions> options,
         CrashPoints crash,
         IServiceProvider services,
+        CloudMetrics metrics,
         ILogger<OperationEngine> logger)
     {
         _store = store;
@@ -66,6 +71,7 @@ internal sealed partial class OperationEngine
         _options = options;
         _crash = crash;
         _services = services;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -78,6 +84,14 @@ internal sealed partial class OperationEngine
         ArgumentNullException.ThrowIfNull(context);
         var now = _time.GetUtcNow();
         var operation = OperationDecider.Start(request, context.OperationId ?? OperationIds.New(now), now, Options, context.BatchId, context.BatchItem, context.CreatedBy);
+        using var span = FleetTelemetry.Source.StartActivity("operation start", ActivityKind.Internal);
+        Tag(span, operation);
+        span?.SetTag(FleetTelemetry.Tags.Workflow, operation.Workflow);
+        using var scope = BeginScope(operation);
+
+        // The row remembers the trace of the request that created it, for every command it sends later.
+        var (traceParent, traceState) = TraceContext.Capture(span ?? Activity.Current);
+        operation = operation with { TraceParent = traceParent, TraceState = traceState };
         var etag = await _store.InsertAsync(operation, cancellationToken);
         if (etag is null)
         {
@@ -88,6 +102,7 @@ internal sealed partial class OperationEngine
 
         _crash.Hit(CrashPoints.AfterStateWrite);
         Remember(operation, etag.Value);
+        _metrics.Transition(null, operation);
         LogCreated(_logger, operation.Id, operation.Workflow, operation.SiteId, operation.HostId, operation.Index);
 
         // The creation scan may already have passed this id's time if the insert itself was slow to land: then
@@ -107,11 +122,20 @@ internal sealed partial class OperationEngine
     public async Task<ApplyOutcome> ApplyResultAsync(CommandResult result, double jitter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
+        using var scope = _logger.BeginScope(new Dictionary<string, object>
+        {
+            ["OperationId"] = result.OperationId,
+            ["SiteId"] = result.SiteId,
+            ["HostId"] = result.HostId,
+            ["CommandId"] = result.CommandId,
+        });
+        Step? answered = null;
         var (outcome, operation) = await ApplyAsync(
             result.OperationId,
             op =>
             {
                 var next = op.SiteId == result.SiteId ? OperationDecider.Decide(op, new ResultReceived(result, _time.GetUtcNow(), jitter), Options) : null;
+                answered = next is null ? null : op.Steps.FirstOrDefault(s => s.CommandId == result.CommandId);
 
                 // Only a result that changes something counts: a duplicate or late one left on the queue by an
                 // earlier run must not trip the crash point before the result under test arrives.
@@ -125,6 +149,11 @@ internal sealed partial class OperationEngine
             cancellationToken);
         if (outcome == ApplyOutcome.Applied)
         {
+            if (answered is not null)
+            {
+                _metrics.CommandAnswered(answered, result.Outcome.ToString());
+            }
+
             LogResultApplied(_logger, operation!.Id, result.CommandId, operation.Status);
             await PerformAsync(operation, sweeping: false, cancellationToken);
         }
@@ -254,6 +283,7 @@ internal sealed partial class OperationEngine
 
             _crash.Hit(CrashPoints.AfterStateWrite);
             Remember(next, written.Value);
+            _metrics.Transition(state, next);
             return (ApplyOutcome.Applied, next, !state.Status.IsTerminal() && next.Status.IsTerminal());
         }
     }
@@ -290,12 +320,19 @@ internal sealed partial class OperationEngine
         }
 
         var command = operation.Outbox!.Command;
+        using var scope = BeginScope(operation, command.CommandId);
+        using var span = StartSendSpan(operation, command);
+        span?.SetTag("ldfleet.redrive", sweeping);
         try
         {
             var queue = await SiteQueueAsync(operation.SiteId, cancellationToken);
             var ttl = command.DeliverBy - _time.GetUtcNow() + MessageTtlSlack;
             _crash.Hit(CrashPoints.BeforeSend);
-            await queue.SendAsync(new OutboundMessage(ProtocolJson.Serialize(command)) { TimeToLive = ttl > TimeSpan.Zero ? ttl : MessageTtlSlack, MessageId = command.CommandId }, cancellationToken);
+
+            // The command carries the send span's context: the relay's span becomes its child.
+            var (traceParent, traceState) = TraceContext.Capture(span);
+            var body = ProtocolJson.Serialize(command with { TraceParent = traceParent ?? command.TraceParent, TraceState = traceState ?? command.TraceState });
+            await queue.SendAsync(new OutboundMessage(body) { TimeToLive = ttl > TimeSpan.Zero ? ttl : MessageTtlSlack, MessageId = command.CommandId, TraceParent = traceParent }, cancellationToken);
             _crash.Hit(CrashPoints.AfterSend);
             if (sweeping)
             {
@@ -306,6 +343,7 @@ internal sealed partial class OperationEngine
         {
             // The broker is down: the outbox keeps the command and the sweep sends it when it can. An index entry
             // makes sure the sweep comes back for it even if the creation scan has already gone past.
+            span?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             LogSendFailed(_logger, ex, operation.Id, command.CommandId);
             if (!sweeping)
             {
@@ -387,6 +425,57 @@ internal sealed partial class OperationEngine
             // The batch's own periodic check reads unfinished children and catches up.
             LogBatchNoticeFailed(_logger, ex, operation.Id, operation.BatchId);
         }
+    }
+
+    /// <summary>
+    /// The producer span of a command send. Its parent is the current span when that belongs to the operation's
+    /// trace (the API request, or a result's span); otherwise (the sweep, a result handled after a restart) the
+    /// trace context stored in the row, so late commands still join the operation's trace.
+    /// </summary>
+    private static Activity? StartSendSpan(Operation operation, EmulatorCommand command)
+    {
+        var current = Activity.Current;
+        Activity? span;
+        if (TraceContext.TryParse(operation.TraceParent, operation.TraceState, out var stored) && current?.TraceId != stored.TraceId)
+        {
+            var links = current is null ? null : new[] { new ActivityLink(current.Context) };
+            span = FleetTelemetry.Source.StartActivity("send " + command.Action, ActivityKind.Producer, stored, links: links);
+        }
+        else
+        {
+            span = FleetTelemetry.Source.StartActivity("send " + command.Action, ActivityKind.Producer);
+        }
+
+        Tag(span, operation);
+        span?.SetTag(FleetTelemetry.Tags.CommandId, command.CommandId);
+        span?.SetTag(FleetTelemetry.Tags.Action, command.Action);
+        span?.SetTag(FleetTelemetry.Tags.MessagingOperation, "send");
+        span?.SetTag(FleetTelemetry.Tags.MessagingDestination, QueueNames.Commands(operation.SiteId));
+        return span;
+    }
+
+    private static void Tag(Activity? span, Operation operation)
+    {
+        span?.SetTag(FleetTelemetry.Tags.OperationId, operation.Id);
+        span?.SetTag(FleetTelemetry.Tags.SiteId, operation.SiteId);
+        span?.SetTag(FleetTelemetry.Tags.HostId, operation.HostId);
+    }
+
+    /// <summary>The ids every log line about this operation's work carries.</summary>
+    private IDisposable? BeginScope(Operation operation, string? commandId = null)
+    {
+        var ids = new Dictionary<string, object>
+        {
+            ["OperationId"] = operation.Id,
+            ["SiteId"] = operation.SiteId,
+            ["HostId"] = operation.HostId,
+        };
+        if ((commandId ?? operation.Current?.CommandId) is { } command)
+        {
+            ids["CommandId"] = command;
+        }
+
+        return _logger.BeginScope(ids);
     }
 
     private void Remember(Operation operation, ETag etag) =>

@@ -208,6 +208,8 @@ internal sealed class OperationStore
             [nameof(Operation.CreatedBy)] = operation.CreatedBy,
             [nameof(Operation.CancelRequestedAt)] = operation.CancelRequestedAt,
             [nameof(Operation.IndexedFor)] = operation.IndexedFor,
+            [nameof(Operation.TraceParent)] = operation.TraceParent,
+            [nameof(Operation.TraceState)] = operation.TraceState,
         };
         var steps = JsonSerializer.Serialize(operation.Steps.IsDefault ? [] : operation.Steps, Json);
         for (var chunk = 0; chunk * ChunkChars < steps.Length || chunk == 0; chunk++)
@@ -254,6 +256,8 @@ internal sealed class OperationStore
             CreatedBy = entity.GetString(nameof(Operation.CreatedBy)),
             CancelRequestedAt = entity.GetDateTimeOffset(nameof(Operation.CancelRequestedAt)),
             IndexedFor = entity.GetDateTimeOffset(nameof(Operation.IndexedFor)),
+            TraceParent = entity.GetString(nameof(Operation.TraceParent)),
+            TraceState = entity.GetString(nameof(Operation.TraceState)),
         };
     }
 

@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Commands;
+using LdFleet.Protocol.Telemetry;
+using LdFleet.Functions.Telemetry;
 
 namespace LdFleet.Functions.RelayResults;
 
@@ -23,13 +26,15 @@ internal sealed partial class RelayReportHandler
     private readonly OperationEngine _engine;
     private readonly InventoryStore _inventory;
     private readonly TimeProvider _time;
+    private readonly CloudMetrics _metrics;
     private readonly ILogger<RelayReportHandler> _logger;
 
-    public RelayReportHandler(OperationEngine engine, InventoryStore inventory, TimeProvider time, ILogger<RelayReportHandler> logger)
+    public RelayReportHandler(OperationEngine engine, InventoryStore inventory, TimeProvider time, CloudMetrics metrics, ILogger<RelayReportHandler> logger)
     {
         _engine = engine;
         _inventory = inventory;
         _time = time;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -45,12 +50,7 @@ internal sealed partial class RelayReportHandler
         return report switch
         {
             CommandResult result => await ApplyResultAsync(result, cancellationToken),
-            CommandStarted started => await _engine.ApplyStartedAsync(started, cancellationToken) switch
-            {
-                ApplyOutcome.Applied => ReportDisposition.Applied,
-                ApplyOutcome.NotFound => ReportDisposition.UnknownOperation,
-                _ => ReportDisposition.Duplicate,
-            },
+            CommandStarted started => await ApplyStartedAsync(started, cancellationToken),
             RelayHeartbeat heartbeat => await RecordHeartbeatAsync(heartbeat, cancellationToken),
             InventoryReport inventory when FleetIds.ValidateSiteId(inventory.SiteId) is not null || FleetIds.ValidateHostId(inventory.HostId) is not null => ReportDisposition.Invalid,
             InventoryReport inventory => await _inventory.ApplyInventoryAsync(inventory, cancellationToken) ? ReportDisposition.Applied : ReportDisposition.Duplicate,
@@ -66,13 +66,42 @@ internal sealed partial class RelayReportHandler
         }
 
         await _inventory.RecordHeartbeatAsync(heartbeat, _time.GetUtcNow(), cancellationToken);
+        _metrics.Heartbeat(heartbeat.SiteId);
         return ReportDisposition.Applied;
+    }
+
+    private async Task<ReportDisposition> ApplyStartedAsync(CommandStarted started, CancellationToken cancellationToken)
+    {
+        using var span = StartSpan("apply started", started.TraceParent, started.TraceState, started.OperationId, started.CommandId, started.SiteId, started.HostId);
+        return await _engine.ApplyStartedAsync(started, cancellationToken) switch
+        {
+            ApplyOutcome.Applied => ReportDisposition.Applied,
+            ApplyOutcome.NotFound => ReportDisposition.UnknownOperation,
+            _ => ReportDisposition.Duplicate,
+        };
+    }
+
+    /// <summary>A consumer span, the child of the relay span that sent the report (when it carries a context).</summary>
+    private static Activity? StartSpan(string name, string? traceParent, string? traceState, string operationId, string commandId, string siteId, string hostId)
+    {
+        var span = FleetTelemetry.StartFromMessage(name, ActivityKind.Consumer, traceParent, traceState);
+        span?.SetTag(FleetTelemetry.Tags.OperationId, operationId);
+        span?.SetTag(FleetTelemetry.Tags.CommandId, commandId);
+        span?.SetTag(FleetTelemetry.Tags.SiteId, siteId);
+        span?.SetTag(FleetTelemetry.Tags.HostId, hostId);
+        span?.SetTag(FleetTelemetry.Tags.MessagingOperation, "process");
+        span?.SetTag(FleetTelemetry.Tags.MessagingDestination, QueueNames.Results);
+        return span;
     }
 
     private async Task<ReportDisposition> ApplyResultAsync(CommandResult result, CancellationToken cancellationToken)
     {
+        using var span = StartSpan("apply result", result.TraceParent, result.TraceState, result.OperationId, result.CommandId, result.SiteId, result.HostId);
+        span?.SetTag(FleetTelemetry.Tags.Outcome, result.Outcome.ToString());
+
         // A relay may only answer for commands sent to its own site; the engine checks the row's site.
         var outcome = await _engine.ApplyResultAsync(result, Random.Shared.NextDouble(), cancellationToken);
+        span?.SetTag("ldfleet.apply", outcome.ToString());
         switch (outcome)
         {
             case ApplyOutcome.Applied:

@@ -39,6 +39,12 @@ public sealed record EmulatorCommand
     /// <summary>How long the relay may spend executing it.</summary>
     public TimeSpan ExecutionTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>W3C trace context of the operation, so one trace spans cloud and relay.</summary>
+    /// <summary>
+    /// W3C <c>traceparent</c> of the span that sent the command, so one trace spans cloud and relay. Optional:
+    /// commands from senders without tracing have none and start a new trace on the relay.
+    /// </summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>; optional.</summary>
+    public string? TraceState { get; init; }
 }

@@ -69,8 +69,11 @@ public sealed record CommandResult : RelayReport
     /// <summary>When the relay finished.</summary>
     public required DateTimeOffset CompletedAt { get; init; }
 
-    /// <summary>W3C trace context, carried back from the command.</summary>
+    /// <summary>W3C <c>traceparent</c> of the relay span that sent this report (a child of the command's); optional.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>; optional.</summary>
+    public string? TraceState { get; init; }
 }
 
 /// <summary>The relay began executing a long-running command (see <see cref="EmulatorActions.ReportsStart"/>).</summary>
@@ -85,8 +88,11 @@ public sealed record CommandStarted : RelayReport
     /// <summary>When execution started, by the relay's clock.</summary>
     public required DateTimeOffset StartedAt { get; init; }
 
-    /// <summary>W3C trace context, carried back from the command.</summary>
+    /// <summary>W3C <c>traceparent</c> of the relay span that sent this report (a child of the command's); optional.</summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>; optional.</summary>
+    public string? TraceState { get; init; }
 }
 
 /// <summary>"This relay is alive": sent every few seconds so the cloud can tell online sites from offline ones.</summary>

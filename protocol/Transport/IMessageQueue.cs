@@ -51,6 +51,12 @@ public interface IMessageQueue
 
     /// <summary>Extends the lock of a message still being processed.</summary>
     Task RenewLockAsync(InboundMessage message, TimeSpan lockDuration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The broker's approximate count of messages in the queue (for the queue-depth metric), or null when the
+    /// transport cannot tell without management rights (AMQP 1.0). One billed request per call on Storage Queues.
+    /// </summary>
+    Task<long?> GetApproximateDepthAsync(CancellationToken cancellationToken) => Task.FromResult<long?>(null);
 }
 
 /// <summary>Opens queues by name on one configured transport.</summary>

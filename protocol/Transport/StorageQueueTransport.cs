@@ -78,6 +78,12 @@ internal sealed class StorageMessageQueue : IMessageQueue
             .ToArray();
     }
 
+    public async Task<long?> GetApproximateDepthAsync(CancellationToken cancellationToken)
+    {
+        var properties = await _queue.GetPropertiesAsync(cancellationToken);
+        return properties.Value.ApproximateMessagesCount;
+    }
+
     public async Task CompleteAsync(InboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);

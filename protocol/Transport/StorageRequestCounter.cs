@@ -10,7 +10,10 @@ namespace LdFleet.Protocol.Transport;
 /// </summary>
 public sealed class StorageRequestCounter : IDisposable
 {
-    private readonly Meter _meter = new("LdFleet.Storage");
+    /// <summary>The meter's name, for the metrics pipeline.</summary>
+    public const string MeterName = "LdFleet.Storage";
+
+    private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _requests;
     private long _tables;
     private long _queues;

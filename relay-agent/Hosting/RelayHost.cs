@@ -2,6 +2,7 @@ using LdFleet.Relay.Execution;
 using LdFleet.Relay.LdPlayer;
 using LdFleet.Relay.Polling;
 using LdFleet.Relay.Reporting;
+using LdFleet.Relay.Telemetry;
 using Microsoft.Extensions.Hosting.WindowsServices;
 using Microsoft.Extensions.Options;
 
@@ -106,6 +107,7 @@ internal static partial class RelayHost
     public static HostApplicationBuilder Compose(HostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddRelayTelemetry();
         builder.AddRelayOptions();
         builder.AddSiteServiceBusCredentials();
         builder.AddLdPlayerHosts();

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using LdFleet.Protocol.Telemetry;
 using LdFleet.Relay.Hosting;
 
 namespace LdFleet.Relay.LdPlayer;
@@ -47,10 +49,22 @@ internal sealed class LdPlayerHost : IDisposable
         }
 
         await _calls.WaitAsync(cancellationToken);
+
+        // One span per ldconsole process (an action may run several: the action, then list2 to verify it).
+        using var span = FleetTelemetry.Source.StartActivity("ldconsole " + (arguments.Count > 0 ? arguments[0] : ""), ActivityKind.Internal);
+        span?.SetTag(FleetTelemetry.Tags.HostId, Id);
+        span?.SetTag(FleetTelemetry.Tags.Action, arguments.Count > 0 ? arguments[0] : "");
         try
         {
             var spec = new ProcessSpec(_options.LdConsolePath, arguments, timeout) { Environment = _options.Environment };
             var result = await _runner.RunAsync(spec, cancellationToken);
+            span?.SetTag(FleetTelemetry.Tags.ExitCode, result.ExitCode);
+            span?.SetTag(FleetTelemetry.Tags.DurationMs, result.Duration.TotalMilliseconds);
+            if (result.TimedOut)
+            {
+                span?.SetTag("ldfleet.timed_out", true);
+                span?.SetStatus(ActivityStatusCode.Error, "timed out");
+            }
 
             // ldconsole writes its errors to stdout; stderr is kept after it for the rare crash message.
             var text = ConsoleText.Decode(result.StandardOutput, _options.CodePage, _options.OutputEncoding);

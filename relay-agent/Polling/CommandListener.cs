@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Telemetry;
 using LdFleet.Protocol.Transport;
 using LdFleet.Relay.Execution;
 using LdFleet.Relay.Hosting;
 using LdFleet.Relay.Reporting;
+using LdFleet.Relay.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LdFleet.Relay.Polling;
@@ -19,6 +22,7 @@ internal sealed partial class CommandListener : BackgroundService
     private readonly CommandExecutor _executor;
     private readonly CommandJournal _journal;
     private readonly RelayActivity _activity;
+    private readonly RelayMetrics _metrics;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _inFlight = new(StringComparer.Ordinal);
 
     // Cancels that arrived before their command (prefetch, or the command still queued): the command is then
@@ -43,6 +47,7 @@ internal sealed partial class CommandListener : BackgroundService
         CommandExecutor executor,
         CommandJournal journal,
         RelayActivity activity,
+        RelayMetrics metrics,
         TimeProvider time,
         IOptions<PollingOptions> options,
         IOptions<RelayOptions> relay,
@@ -52,6 +57,7 @@ internal sealed partial class CommandListener : BackgroundService
         _executor = executor;
         _journal = journal;
         _activity = activity;
+        _metrics = metrics;
         _time = time;
         _options = options.Value;
         _siteId = relay.Value.SiteId;
@@ -173,6 +179,20 @@ internal sealed partial class CommandListener : BackgroundService
                 return;
             }
 
+            // The consumer span continues the trace of the cloud span that sent the command; the scope puts the
+            // command's ids on every log line written while it is handled here.
+            using var span = FleetTelemetry.StartFromMessage("execute " + command.Action, ActivityKind.Consumer, command.TraceParent, command.TraceState);
+            Tag(span, command);
+            span?.SetTag(FleetTelemetry.Tags.MessagingOperation, "process");
+            span?.SetTag(FleetTelemetry.Tags.MessagingDestination, commands.Name);
+            using var scope = _logger.BeginScope(new Dictionary<string, object>
+            {
+                ["OperationId"] = command.OperationId,
+                ["SiteId"] = command.SiteId,
+                ["HostId"] = command.HostId,
+                ["CommandId"] = command.CommandId,
+            });
+
             // A duplicate delivered while the first copy still runs here waits for the first to finish.
             using var cancel = new CancellationTokenSource();
             if (!_inFlight.TryAdd(command.CommandId, cancel))
@@ -197,7 +217,9 @@ internal sealed partial class CommandListener : BackgroundService
                 _inFlight.TryRemove(command.CommandId, out _);
             }
 
-            await results.SendAsync(new OutboundMessage(ProtocolJson.Serialize<RelayReport>(result)), stoppingToken);
+            span?.SetTag(FleetTelemetry.Tags.Outcome, result.Outcome.ToString());
+            span?.SetTag(FleetTelemetry.Tags.ExitCode, result.ExitCode);
+            await SendReportAsync(results, "send result", command, result, (report, trace) => report with { TraceParent = trace.TraceParent, TraceState = trace.TraceState }, stoppingToken);
             await commands.CompleteAsync(message, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -263,9 +285,8 @@ internal sealed partial class CommandListener : BackgroundService
                 OperationId = command.OperationId,
                 HostId = command.HostId,
                 StartedAt = _time.GetUtcNow(),
-                TraceParent = command.TraceParent,
             };
-            await results.SendAsync(new OutboundMessage(ProtocolJson.Serialize<RelayReport>(started)), stoppingToken);
+            await SendReportAsync(results, "send started", command, started, (report, trace) => report with { TraceParent = trace.TraceParent, TraceState = trace.TraceState }, stoppingToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -305,7 +326,8 @@ internal sealed partial class CommandListener : BackgroundService
         using var execution = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, cancelToken);
         var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
         var startedAt = _time.GetUtcNow();
-        CommandResult result;
+        var started = _time.GetTimestamp();
+        CommandResult? result = null;
         _activity.CommandStarted();
         try
         {
@@ -320,12 +342,38 @@ internal sealed partial class CommandListener : BackgroundService
         finally
         {
             _activity.CommandFinished(command);
+            _metrics.CommandExecuted(command.Action, result?.Outcome.ToString() ?? "Interrupted", command.HostId, _time.GetElapsedTime(started));
             await renewal.CancelAsync();
             await renewing;
         }
 
         await _journal.CompleteAsync(result, CancellationToken.None);
         return result;
+    }
+
+    /// <summary>
+    /// Sends a report under a producer span (a child of the command's consumer span), carrying that span's context
+    /// so the cloud's handling of the report joins the trace.
+    /// </summary>
+    private static async Task SendReportAsync<TReport>(
+        IMessageQueue results, string spanName, EmulatorCommand command, TReport report, Func<TReport, (string? TraceParent, string? TraceState), TReport> withTrace, CancellationToken cancellationToken)
+        where TReport : RelayReport
+    {
+        using var span = FleetTelemetry.Source.StartActivity(spanName, ActivityKind.Producer);
+        Tag(span, command);
+        span?.SetTag(FleetTelemetry.Tags.MessagingOperation, "send");
+        span?.SetTag(FleetTelemetry.Tags.MessagingDestination, results.Name);
+        var trace = TraceContext.Capture(span ?? Activity.Current);
+        await results.SendAsync(new OutboundMessage(ProtocolJson.Serialize<RelayReport>(withTrace(report, trace))) { TraceParent = trace.TraceParent }, cancellationToken);
+    }
+
+    private static void Tag(Activity? span, EmulatorCommand command)
+    {
+        span?.SetTag(FleetTelemetry.Tags.OperationId, command.OperationId);
+        span?.SetTag(FleetTelemetry.Tags.CommandId, command.CommandId);
+        span?.SetTag(FleetTelemetry.Tags.SiteId, command.SiteId);
+        span?.SetTag(FleetTelemetry.Tags.HostId, command.HostId);
+        span?.SetTag(FleetTelemetry.Tags.Action, command.Action);
     }
 
     private async Task RenewUntilCancelledAsync(IMessageQueue queue, InboundMessage message, CancellationToken cancellationToken)

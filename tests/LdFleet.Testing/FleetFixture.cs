@@ -36,6 +36,12 @@ public class FleetFixture : IAsyncLifetime
     /// <summary>Whether Azurite keeps data on disk (so it can be restarted) instead of in memory.</summary>
     protected virtual bool PersistentStorage => false;
 
+    /// <summary>Settings every cloud app process of this fixture gets on top of the defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> CloudSettings => new Dictionary<string, string?>();
+
+    /// <summary>Settings the relay process gets on top of the defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> RelaySettings => new Dictionary<string, string?>();
+
     public IReadOnlyList<SimulatedHost> Hosts => _hosts;
 
     public string Diagnostics => $"{_cloud?.Tail()}\n{_relay?.Tail()}";
@@ -108,7 +114,7 @@ public class FleetFixture : IAsyncLifetime
             ["Api__RateLimit__Burst"] = "100000",
             ["Api__RateLimit__PerSecond"] = "100000",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in CloudSettings.Concat(settings ?? new Dictionary<string, string?>()))
         {
             environment[key] = value;
         }
@@ -143,6 +149,11 @@ public class FleetFixture : IAsyncLifetime
             relayEnvironment[$"Relay__Hosts__{i}__LdConsolePath"] = RepoPaths.Simulator;
             relayEnvironment[$"Relay__Hosts__{i}__LaunchStagger"] = "00:00:00";
             relayEnvironment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = _hosts[i].Home;
+        }
+
+        foreach (var (key, value) in RelaySettings)
+        {
+            relayEnvironment[key] = value;
         }
 
         _relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], relayEnvironment);

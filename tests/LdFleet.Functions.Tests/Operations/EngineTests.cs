@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using LdFleet.Functions.Batches;
@@ -7,6 +8,8 @@ using LdFleet.Functions.Operations.Deadlines;
 using LdFleet.Functions.Operations.Workflows;
 using LdFleet.Functions.Storage;
 using LdFleet.Functions.Inventory;
+using LdFleet.Functions.Telemetry;
+using LdFleet.Protocol.Telemetry;
 using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Transport;
 using LdFleet.Testing;
@@ -69,6 +72,7 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
             .AddSingleton<DeadlineIndex>()
             .AddSingleton<CrashPoints>()
             .AddSingleton<OperationEngine>()
+            .AddSingleton<CloudMetrics>()
             .AddSingleton<BatchStore>()
             .AddSingleton<BatchEngine>()
             .AddSingleton<IBatchChildObserver>(sp => sp.GetRequiredService<BatchEngine>())
@@ -76,6 +80,7 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
             .AddSingleton<OperationSweeper>()
             .AddSingleton<CleanupJob>()
             .AddFleetTransport();
+        services.AddMetrics();
         services.AddOptions<OperationsOptions>();
         services.AddOptions<BatchOptions>();
         services.AddOptions<CleanupOptions>();
@@ -224,6 +229,38 @@ public sealed class EngineTests : IClassFixture<AzuriteFixture>, IAsyncLifetime
 
         Assert.Equal(ApplyOutcome.Unchanged, await Engine.ApplyResultAsync(Decide.Result(command) with { SiteId = "intruder" }, 0.5, default));
         Assert.False((await Engine.GetAsync(operation.Id, default))!.Status.IsTerminal());
+    }
+
+    [Fact]
+    public async Task Trace_OfTheStartingRequest_IsStoredAndCarriedByLaterCommandsSentOutsideIt()
+    {
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == FleetTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        Operation operation;
+        using (var request = new Activity("POST /api/operations").SetIdFormat(ActivityIdFormat.W3C).Start())
+        {
+            operation = await Engine.StartAsync(new OperationRequest { Workflow = WorkflowCatalog.Recycle, SiteId = _siteId, HostId = "host-1", Index = 1, Parameters = new Dictionary<string, string> { ["file"] = "D:\\b.ldbk" } }, new StartContext(), default);
+            Assert.True(TraceContext.TryParse(operation.TraceParent, null, out var stored));
+            Assert.Equal(request.TraceId, stored.TraceId);
+        }
+
+        var first = Assert.Single(await DrainSiteQueueAsync());
+        Assert.True(TraceContext.TryParse(first.TraceParent, null, out var firstContext));
+        Assert.Equal(ActivityTraceId.CreateFromString(operation.TraceParent!.AsSpan(3, 32)), firstContext.TraceId);
+
+        // The result is applied with no span around it (as by another instance after a restart, or a message without
+        // context): the next step's command still joins the operation's trace, through the stored context.
+        Assert.Null(Activity.Current);
+        Assert.Equal(ApplyOutcome.Applied, await Engine.ApplyResultAsync(Decide.Succeed(first), 0.5, default));
+        var second = Assert.Single(await DrainSiteQueueAsync());
+        Assert.True(TraceContext.TryParse(second.TraceParent, null, out var secondContext));
+        Assert.Equal(firstContext.TraceId, secondContext.TraceId);
+        Assert.NotEqual(firstContext.SpanId, secondContext.SpanId);
+        Assert.Equal(operation.TraceParent, (await Engine.GetAsync(operation.Id, default))!.TraceParent);
     }
 
     [Fact]

@@ -26,6 +26,17 @@ public sealed class StorageQueueTransportTests : IClassFixture<AzuriteFixture>
     }
 
     [Fact]
+    public async Task GetApproximateDepth_CountsWaitingMessages()
+    {
+        var queue = await NewQueueAsync();
+        Assert.Equal(0, await queue.GetApproximateDepthAsync(default));
+
+        await queue.SendBatchAsync([new OutboundMessage(BinaryData.FromString("1")), new OutboundMessage(BinaryData.FromString("2"))], default);
+
+        Assert.Equal(2, await queue.GetApproximateDepthAsync(default));
+    }
+
+    [Fact]
     public async Task SendReceiveComplete_RoundTripsBodyAndRemovesMessage()
     {
         var queue = await NewQueueAsync();
