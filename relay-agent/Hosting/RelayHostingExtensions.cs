@@ -21,7 +21,15 @@ internal static class RelayHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        // Relay:ClockOffset (tests only) shifts the relay's clock against the cloud's, to prove clock skew between
+        // a site PC and Azure neither loses nor repeats a command; unset in every real deployment.
+        var offset = builder.Configuration.GetValue("Relay:ClockOffset", TimeSpan.Zero);
+        builder.Services.TryAddSingleton(offset == TimeSpan.Zero ? TimeProvider.System : new OffsetTimeProvider(offset));
         return builder;
+    }
+
+    private sealed class OffsetTimeProvider(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
     }
 }

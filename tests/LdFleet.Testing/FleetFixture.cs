@@ -117,8 +117,8 @@ public class FleetFixture : IAsyncLifetime
     /// <summary>The storage account the fleet runs on, for tests that look behind the API.</summary>
     public string StorageConnectionString => _azurite!.ConnectionString;
 
-    /// <summary>Starts the relay (again); its command journal survives restarts, as on a real site.</summary>
-    public async Task StartRelayAsync()
+    /// <summary>Starts the relay (again), with optional extra settings; its command journal survives restarts, as on a real site.</summary>
+    public async Task StartRelayAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var relayEnvironment = new Dictionary<string, string?>
         {
@@ -140,6 +140,11 @@ public class FleetFixture : IAsyncLifetime
             relayEnvironment[$"Relay__Hosts__{i}__LdConsolePath"] = RepoPaths.Simulator;
             relayEnvironment[$"Relay__Hosts__{i}__LaunchStagger"] = "00:00:00";
             relayEnvironment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = _hosts[i].Home;
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            relayEnvironment[key] = value;
         }
 
         _relay = ChildProcess.Start("relay", "dotnet", ["exec", RepoPaths.RelayDll], relayEnvironment);

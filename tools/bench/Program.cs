@@ -9,6 +9,9 @@ Directory.CreateDirectory(outputDir);
 
 switch (suite)
 {
+    case "all":
+        // One stack, every figure, one table: `all` (full profile) or `all --quick` (minutes).
+        return await FullBench.RunAsync(args.Contains("--quick") ? BenchProfile.Quick : BenchProfile.Full, outputDir);
     case "driver":
         var report = await DriverOverheadBench.RunAsync(iterations);
         report.Write(Console.Out, outputDir);
@@ -26,6 +29,6 @@ switch (suite)
         api.Write(Console.Out, outputDir);
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e, engine, api");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: all [--quick], driver, e2e, engine, api");
         return 2;
 }
