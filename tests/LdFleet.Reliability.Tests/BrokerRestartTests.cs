@@ -58,6 +58,6 @@ public sealed class BrokerRestartTests : IClassFixture<AmqpReliabilityFixture>
         await _fleet.Broker.StartAgainAsync();
         await clients;
 
-        (await workload.CountAsync(TimeSpan.FromMinutes(3))).Report(_output, await workload.DescribeAsync());
+        (await workload.CountAsync(TimeSpan.FromMinutes(3))).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
     }
 }

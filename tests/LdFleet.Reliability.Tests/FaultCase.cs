@@ -25,12 +25,13 @@ public sealed record FaultCounts(string Case, int Attempted, int Completed, int 
     public string Row => string.Create(CultureInfo.InvariantCulture, $"| {Case} | {Attempted} | {Completed} | {Ended} | {Lost} | {Duplicated} | {EffectWithoutSuccess} |");
 
     /// <summary>Prints the row for the run's log and asserts nothing was lost or repeated.</summary>
-    public void Report(ITestOutputHelper output, string? diagnostics = null)
+    public void Report(ITestOutputHelper output, string outcomes, string? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         output.WriteLine(Header);
         output.WriteLine(Row);
-        FaultMatrixLog.Append(this);
+        output.WriteLine($"outcomes: {outcomes}");
+        FaultMatrixLog.Append(this, outcomes);
         Assert.True(Lost == 0 && Duplicated == 0, $"{Header}\n{Row}\n{diagnostics}");
     }
 }
@@ -40,7 +41,7 @@ internal static class FaultMatrixLog
 {
     private static readonly Lock Gate = new();
 
-    public static void Append(FaultCounts counts)
+    public static void Append(FaultCounts counts, string outcomes)
     {
         var path = Path.Combine(RepoPaths.Root, "artifacts", "reliability", "fault-matrix.md");
         lock (Gate)
@@ -48,10 +49,10 @@ internal static class FaultMatrixLog
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             if (!File.Exists(path))
             {
-                File.WriteAllText(path, FaultCounts.Header + "\n");
+                File.WriteAllText(path, "| case | attempted | completed | ended (any terminal) | lost | duplicated | effect without success | outcomes |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
             }
 
-            File.AppendAllText(path, counts.Row + "\n");
+            File.AppendAllText(path, $"{counts.Row} {outcomes} |\n");
         }
     }
 }
@@ -201,6 +202,13 @@ internal sealed class AddWorkload
 
         return new FaultCounts(Name, attempted, completed, ended, lost, duplicated, withoutSuccess);
     }
+
+    /// <summary>How the operations ended, e.g. "Succeeded 16, Failed/InterruptedOutcomeUnknown 8", for the run's log.</summary>
+    public async Task<string> OutcomesAsync() =>
+        string.Join(", ", (await ListAsync())
+            .GroupBy(o => o.ErrorCode is null ? o.Status : $"{o.Status}/{o.ErrorCode}")
+            .OrderByDescending(g => g.Count())
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count()}")));
 
     /// <summary>What went wrong, for an assertion message: statuses and errors of the operations that did not succeed.</summary>
     public async Task<string> DescribeAsync()

@@ -46,7 +46,7 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
         await _fleet.StartRelayAsync();
         await clients;
 
-        (await workload.CountAsync(Settle)).Report(_output, await workload.DescribeAsync());
+        (await workload.CountAsync(Settle)).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
     }
 
     public static TheoryData<string> Boundaries() => ["before-send", "after-send", "after-state-write", "before-mark-done"];
@@ -66,7 +66,7 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
         await _fleet.StartCloudAsync();
         await clients;
 
-        (await workload.CountAsync(Settle)).Report(_output, await workload.DescribeAsync());
+        (await workload.CountAsync(Settle)).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
         await _fleet.Storage.StartAgainAsync();
         await clients;
 
-        (await workload.CountAsync(Settle)).Report(_output, await workload.DescribeAsync());
+        (await workload.CountAsync(Settle)).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
 
         var counts = await workload.CountAsync(Settle);
         Assert.Equal(Operations, workload.Titles.Sum(t => _fleet.Hosts.Sum(h => h.JournalCount("add", "--name", t))));
-        counts.Report(_output, await workload.DescribeAsync());
+        counts.Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
     }
 
     public static TheoryData<string> Skews() => ["00:02:00", "-00:02:00"];
@@ -122,7 +122,7 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
         try
         {
             await workload.StartAllAsync();
-            (await workload.CountAsync(Settle)).Report(_output, await workload.DescribeAsync());
+            (await workload.CountAsync(Settle)).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
         }
         finally
         {
@@ -159,7 +159,7 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
             Assert.Equal(0, workload.Titles.Sum(t => _fleet.Hosts.Sum(h => h.JournalCount("add", "--name", t))));
             Assert.Equal(0, counts.EffectWithoutSuccess);
             Assert.Equal(workload.Titles.Count, expired);
-            counts.Report(_output, await workload.DescribeAsync());
+            counts.Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
         }
         finally
         {
