@@ -33,10 +33,15 @@ internal static class FullBench
     {
         var started = DateTimeOffset.UtcNow;
         var figures = new List<Figure>();
+        var dir = Path.Combine(outputRoot, started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
         void Add(Figure figure)
         {
             figures.Add(figure);
             Progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {figure.Section}: {figure.Name} = {figure.Value:0.###} {figure.Unit}"));
+
+            // Written after every figure, so a long run stopped part-way still leaves what it measured.
+            Write(profile, started, DateTimeOffset.UtcNow - started, figures, dir, complete: false);
         }
 
         Progress.WriteLine($"[bench] profile {profile.Name}: starting Azurite and RabbitMQ");
@@ -77,7 +82,7 @@ internal static class FullBench
                 Add(new(section, "relay: overhead per command over bare spawns, p50", onRelay.P50 - bare.P50, "ms"));
                 Add(new(section, "relay RSS idle", t.RelayIdleRssMiB, "MiB"));
                 Add(new(section, "relay RSS under load (peak)", t.RelayLoadRssMiB, "MiB", "idle", t.RelayLoadRssMiB / t.RelayIdleRssMiB));
-                Add(new(section, "relay CPU per command", t.RelayCpuMsPerCommand, "ms", "bare spawns (wall)", t.RelayCpuMsPerCommand / bare.P50));
+                Add(new(section, "relay CPU per command (its own, without the simulator)", t.RelayCpuMsPerCommand, "ms"));
                 Add(new(section, "cloud app CPU per command", t.CloudCpuMsPerCommand, "ms"));
             }
         }
@@ -105,11 +110,11 @@ internal static class FullBench
 
         foreach (var size in profile.BatchSizes)
         {
-            await BatchAsync(profile, size, azurite.ConnectionString, broker.ConnectionString, Add);
+            await BatchAsync(profile, size, azurite.ConnectionString, broker.ConnectionString, tableRate, Add);
         }
 
-        var elapsed = DateTimeOffset.UtcNow - started;
-        Write(profile, started, elapsed, figures, outputRoot);
+        Console.Out.Write(Write(profile, started, DateTimeOffset.UtcNow - started, figures, dir, complete: true));
+        Progress.WriteLine($"[bench] written to {dir}");
         return 0;
     }
 
@@ -117,7 +122,7 @@ internal static class FullBench
     /// A launch + wait-booted batch over <paramref name="size"/> emulators spread over the profile's hosts, in
     /// realistic-delay mode, with concurrency size / waves: the ideal schedule is waves x boot delay.
     /// </summary>
-    private static async Task BatchAsync(BenchProfile profile, int size, string storage, string transport, Action<Figure> add)
+    private static async Task BatchAsync(BenchProfile profile, int size, string storage, string transport, double rawInsertRate, Action<Figure> add)
     {
         Progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] batch of {size:N0} on {profile.Hosts} hosts, boot delay {profile.BootDelayMs} ms"));
         var perHost = (int)Math.Ceiling(size / (double)profile.Hosts);
@@ -145,7 +150,7 @@ internal static class FullBench
             var peakRss = await peak;
 
             var section = string.Create(CultureInfo.InvariantCulture, $"batch {perHost * hosts.Count:N0}");
-            add(new(section, string.Create(CultureInfo.InvariantCulture, $"first-wave dispatch ({concurrency} children), AMQP"), dispatchRate, "commands/s", "Azurite raw inserts"));
+            add(new(section, string.Create(CultureInfo.InvariantCulture, $"first-wave dispatch ({concurrency} children), AMQP"), dispatchRate, "commands/s", "Azurite raw inserts", dispatchRate / rawInsertRate));
             add(new(section, string.Create(CultureInfo.InvariantCulture, $"completion, concurrency {concurrency}, {hosts.Count} hosts"), completion.TotalSeconds, "s", string.Create(CultureInfo.InvariantCulture, $"ideal {waves} waves x {profile.BootDelayMs / 1000.0:0.#} s"), completion / ideal));
             add(new(section, "child: launch + wait-booted, first wave, p50", Stats.Of(firstWave).P50, "ms", "boot delay", Stats.Of(firstWave).P50 / profile.BootDelayMs));
             add(new(section, "relay RSS idle", idleRss, "MiB"));
@@ -158,10 +163,10 @@ internal static class FullBench
         }
     }
 
-    private static void Write(BenchProfile profile, DateTimeOffset started, TimeSpan elapsed, List<Figure> figures, string outputRoot)
+    private static string Write(BenchProfile profile, DateTimeOffset started, TimeSpan elapsed, List<Figure> figures, string dir, bool complete)
     {
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"## LdFleet bench, profile {profile.Name} ({started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:0.0} min)");
+        md.AppendLine(CultureInfo.InvariantCulture, $"## LdFleet bench, profile {profile.Name} ({started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:0.0} min{(complete ? "" : ", incomplete")})");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {MemoryGiB():0.#} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average at the end {LoadAverage()}.");
         md.AppendLine();
@@ -172,19 +177,17 @@ internal static class FullBench
             md.AppendLine(CultureInfo.InvariantCulture, $"| {f.Section} | {f.Name} | {f.Value:0.##} | {f.Unit} | {f.Baseline} | {(f.Ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "")} |");
         }
 
-        Console.Out.Write(md.ToString());
-        var dir = Path.Combine(outputRoot, started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-        Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "bench.md"), md.ToString());
         File.WriteAllText(Path.Combine(dir, "bench.json"), JsonSerializer.Serialize(new
         {
             profile,
+            complete,
             startedAt = started,
             elapsedSeconds = elapsed.TotalSeconds,
             machine = new { cores = Environment.ProcessorCount, memoryGiB = MemoryGiB(), os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, loadAverage = LoadAverage() },
             figures = figures.Select(f => new { f.Section, f.Name, Value = double.IsFinite(f.Value) ? f.Value : (double?)null, f.Unit, f.Baseline, Ratio = f.Ratio is { } r && double.IsFinite(r) ? r : (double?)null }),
         }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-        Progress.WriteLine($"[bench] written to {dir}");
+        return md.ToString();
     }
 
     private static double MemoryGiB() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
