@@ -132,7 +132,6 @@ cmd_bench() {
       dotnet "tools/bench/bin/$configuration/net10.0/LdFleet.Bench.dll" all $profile
       ;;
     reliability)
-      rm -f artifacts/reliability/fault-matrix.md
       local status=0
       dotnet test tests/LdFleet.Reliability.Tests -c "$configuration" --no-build -nologo --filter "Category=Reliability" || status=$?
       [ ! -f artifacts/reliability/fault-matrix.md ] || cat artifacts/reliability/fault-matrix.md

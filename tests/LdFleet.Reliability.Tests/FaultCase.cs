@@ -36,10 +36,11 @@ public sealed record FaultCounts(string Case, int Attempted, int Completed, int 
     }
 }
 
-/// <summary>The rows of a run collected in artifacts/reliability/fault-matrix.md (git-ignored), one table for every case.</summary>
+/// <summary>The rows of this test run collected in artifacts/reliability/fault-matrix.md (git-ignored), one table for every case.</summary>
 internal static class FaultMatrixLog
 {
     private static readonly Lock Gate = new();
+    private static bool _started;
 
     public static void Append(FaultCounts counts, string outcomes)
     {
@@ -47,8 +48,11 @@ internal static class FaultMatrixLog
         lock (Gate)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            if (!File.Exists(path))
+
+            // Each test run starts the table afresh.
+            if (!_started)
             {
+                _started = true;
                 File.WriteAllText(path, "| case | attempted | completed | ended (any terminal) | lost | duplicated | effect without success | outcomes |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
             }
 
