@@ -6,6 +6,7 @@ namespace LdFleet.Reliability.Tests;
 /// <summary>The fleet with commands and results on a real AMQP 1.0 broker (RabbitMQ 3.10).</summary>
 public sealed class AmqpReliabilityFixture : FleetFixture
 {
+    internal static readonly TimeSpan BrokerStartTimeout = TimeSpan.FromMinutes(3);
     private RabbitMqServer? _broker;
 
     public RabbitMqServer Broker => _broker!;
@@ -21,11 +22,12 @@ public sealed class AmqpReliabilityFixture : FleetFixture
 
     protected override async Task<string?> StartTransportAsync()
     {
+        // Erlang boots slowly on a busy 2-core machine (every test assembly runs at once): allow it time.
         _broker = await RabbitMqServer.StartAsync(
         [
             new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
             new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
-        ]);
+        ], BrokerStartTimeout);
         return _broker.ConnectionString;
     }
 }
@@ -55,7 +57,7 @@ public sealed class BrokerRestartTests : IClassFixture<AmqpReliabilityFixture>
 
         // The outage's length is the fault being injected, not a wait for something to happen.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await _fleet.Broker.StartAgainAsync();
+        await _fleet.Broker.StartAgainAsync(AmqpReliabilityFixture.BrokerStartTimeout);
         await clients;
 
         (await workload.CountAsync(TimeSpan.FromMinutes(3))).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());

@@ -153,7 +153,8 @@ internal static class EngineBench
 
         public static async Task<Fleet> StartAsync(string storage, string transport, IReadOnlyList<SimulatedHost> hosts, int relayConcurrency)
         {
-            var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Admin", new Dictionary<string, string?> { ["Diagnostics__StorageCounters"] = "true" });
+            // Creating a 10,000-target batch writes 10,000 rows before it answers: minutes on a busy Azurite.
+            var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Admin", new Dictionary<string, string?> { ["Diagnostics__StorageCounters"] = "true" }, TimeSpan.FromMinutes(15));
             var settings = new Dictionary<string, string?>
             {
                 ["Polling__MaxConcurrency"] = relayConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
