@@ -221,6 +221,12 @@ internal sealed class AddWorkload
         foreach (var op in (await ListAsync()).Where(o => o.Status != "Succeeded").Take(10))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"{op.Id} {op.Parameters.GetValueOrDefault("title")}: {op.Status} {op.ErrorCode} {op.Error}");
+
+            // What the (current) relay said about it, beyond the tail below.
+            foreach (var line in _fleet.Relay?.Lines.Where(l => l.Contains(op.Id, StringComparison.Ordinal)) ?? [])
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  relay: {line.Trim()}");
+            }
         }
 
         return text.Append(_fleet.Diagnostics).ToString();
