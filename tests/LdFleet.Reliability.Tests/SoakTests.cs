@@ -12,7 +12,7 @@ public sealed class SoakFleetFixture : FleetFixture;
 
 /// <summary>
 /// A mixed workload (launch, reboot, quit on every emulator; provision and delete of new ones) for
-/// <c>LDFLEET_SOAK_MINUTES</c> (default 1, for CI; 30 for the real soak, see ./dev.sh bench --soak), sampling
+/// <c>LDFLEET_SOAK_MINUTES</c> (default 2, for CI: the first half lets the heaps settle; 30 for the real soak, see ./dev.sh bench --soak), sampling
 /// the resident memory of the cloud app and the relay. Memory must level off: over the second half of the run
 /// it may not grow by more than 15 % of its mean, or 24 MiB (Theil-Sen slope, robust to GC saw-teeth).
 /// </summary>
@@ -34,7 +34,7 @@ public sealed class SoakTests : IClassFixture<SoakFleetFixture>
     }
 
     private static TimeSpan Duration =>
-        TimeSpan.FromMinutes(double.TryParse(Environment.GetEnvironmentVariable("LDFLEET_SOAK_MINUTES"), CultureInfo.InvariantCulture, out var minutes) && minutes > 0 ? minutes : 1);
+        TimeSpan.FromMinutes(double.TryParse(Environment.GetEnvironmentVariable("LDFLEET_SOAK_MINUTES"), CultureInfo.InvariantCulture, out var minutes) && minutes > 0 ? minutes : 2);
 
     [Fact]
     public async Task MixedWorkload_MemoryLevelsOff_EveryOperationSucceeds()
