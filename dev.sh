@@ -2,6 +2,9 @@
 # LdFleet developer entry point.
 #   ./dev.sh up     build, then run the whole fleet locally (Azurite + cloud app + relay + 2 simulated hosts)
 #   ./dev.sh test   build and run every test (each test assembly starts and stops its own Azurite)
+#   ./dev.sh bench [--quick]         build, then run every benchmark on one local stack and print one table
+#   ./dev.sh bench --reliability     the fault matrix and a short soak, with a table of counts per fault
+#   ./dev.sh bench --soak [minutes]  the mixed-workload memory soak (30 minutes unless given)
 #   ./dev.sh token [Fleet.Read|Fleet.Operate|Fleet.Admin]   print a development-issuer token for the local API
 set -euo pipefail
 
@@ -111,6 +114,39 @@ cmd_test() {
   return "$status"
 }
 
+# Benchmarks print figures, they never fail; results also land in artifacts/bench/<timestamp>/ (git-ignored).
+cmd_bench() {
+  local mode="all" profile="" minutes="30"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --quick) profile="--quick" ;;
+      --reliability) mode="reliability" ;;
+      --soak) mode="soak"; if [[ "${2:-}" =~ ^[0-9]+([.][0-9]+)?$ ]]; then minutes="$2"; shift; fi ;;
+      *) die "usage: ./dev.sh bench [--quick] | --reliability | --soak [minutes]" ;;
+    esac
+    shift
+  done
+  ensure_tools
+  build
+  case "$mode" in
+    all)
+      log "running the ${profile:+quick }bench (Azurite, RabbitMQ, cloud app, relay, simulated hosts)"
+      dotnet "tools/bench/bin/$configuration/net10.0/LdFleet.Bench.dll" all $profile
+      ;;
+    reliability)
+      local status=0
+      dotnet test tests/LdFleet.Reliability.Tests -c "$configuration" --no-build -nologo --filter "Category=Reliability" || status=$?
+      [ ! -f artifacts/reliability/fault-matrix.md ] || cat artifacts/reliability/fault-matrix.md
+      return "$status"
+      ;;
+    soak)
+      log "soaking for $minutes minutes"
+      LDFLEET_SOAK_MINUTES="$minutes" dotnet test tests/LdFleet.Reliability.Tests -c "$configuration" --no-build -nologo \
+        --filter "FullyQualifiedName~SoakTests" --logger "console;verbosity=detailed"
+      ;;
+  esac
+}
+
 # The development issuer's signing key for the local fleet: random, kept with the local state so tokens
 # survive a restart of ./dev.sh up. The app accepts this issuer only in the Development environment.
 dev_key() {
@@ -211,6 +247,7 @@ MSG
 case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   test) shift; cmd_test "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
   token) shift; cmd_token "$@" ;;
-  *) echo "usage: ./dev.sh up | test [dotnet test options] | token [role]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh up | test [dotnet test options] | bench [--quick | --reliability | --soak [minutes]] | token [role]" >&2; exit 2 ;;
 esac

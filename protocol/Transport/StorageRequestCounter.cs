@@ -17,6 +17,8 @@ public sealed class StorageRequestCounter : IDisposable
     private readonly Counter<long> _requests;
     private long _tables;
     private long _queues;
+    private long _queueSends;
+    private long _queueDeletes;
 
     public StorageRequestCounter()
     {
@@ -37,11 +39,29 @@ public sealed class StorageRequestCounter : IDisposable
 
     public long Total => Tables + Queues;
 
+    /// <summary>Queue messages sent (POST .../messages); with <see cref="QueueDeletes"/> the messages an operation costs.</summary>
+    public long QueueSends => Interlocked.Read(ref _queueSends);
+
+    /// <summary>Queue messages settled (DELETE .../messages/{id}): each message received and handled is deleted once.</summary>
+    public long QueueDeletes => Interlocked.Read(ref _queueDeletes);
+
     public void Dispose() => _meter.Dispose();
 
     private void Count(string service, HttpMessage message)
     {
         Interlocked.Increment(ref service == "table" ? ref _tables : ref _queues);
+        if (service == "queue" && message.Request.Uri.Path.Contains("/messages", StringComparison.Ordinal))
+        {
+            if (message.Request.Method == RequestMethod.Post)
+            {
+                Interlocked.Increment(ref _queueSends);
+            }
+            else if (message.Request.Method == RequestMethod.Delete)
+            {
+                Interlocked.Increment(ref _queueDeletes);
+            }
+        }
+
         _requests.Add(1, new KeyValuePair<string, object?>("service", service), new KeyValuePair<string, object?>("method", message.Request.Method.ToString()));
     }
 

@@ -21,7 +21,21 @@ internal static class RelayHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, RelayOptionsValidator>());
-        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        // Relay:ClockOffset (tests only) shifts the relay's clock against the cloud's, to prove clock skew between
+        // a site PC and Azure neither loses nor repeats a command; refused outside Development.
+        var offset = builder.Configuration.GetValue("Relay:ClockOffset", TimeSpan.Zero);
+        if (offset != TimeSpan.Zero && !builder.Environment.IsDevelopment())
+        {
+            throw new InvalidOperationException("Relay:ClockOffset is a fault-injection switch for tests and is refused outside the Development environment.");
+        }
+
+        builder.Services.TryAddSingleton(offset == TimeSpan.Zero ? TimeProvider.System : new OffsetTimeProvider(offset));
         return builder;
+    }
+
+    private sealed class OffsetTimeProvider(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
     }
 }

@@ -126,8 +126,8 @@ public class FleetFixture : IAsyncLifetime
     /// <summary>The storage account the fleet runs on, for tests that look behind the API.</summary>
     public string StorageConnectionString => _azurite!.ConnectionString;
 
-    /// <summary>Starts the relay (again); its command journal survives restarts, as on a real site.</summary>
-    public async Task StartRelayAsync()
+    /// <summary>Starts the relay (again), with optional extra settings; its command journal survives restarts, as on a real site.</summary>
+    public async Task StartRelayAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var relayEnvironment = new Dictionary<string, string?>
         {
@@ -151,7 +151,7 @@ public class FleetFixture : IAsyncLifetime
             relayEnvironment[$"Relay__Hosts__{i}__Environment__LDSIM_HOME"] = _hosts[i].Home;
         }
 
-        foreach (var (key, value) in RelaySettings)
+        foreach (var (key, value) in RelaySettings.Concat(settings ?? new Dictionary<string, string?>()))
         {
             relayEnvironment[key] = value;
         }

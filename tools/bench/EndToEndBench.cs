@@ -12,7 +12,7 @@ namespace LdFleet.Bench;
 /// </summary>
 internal static class EndToEndBench
 {
-    private const string SiteId = "bench";
+    internal const string SiteId = "bench";
 
     public static async Task<BenchReport> RunAsync(int iterations)
     {
@@ -24,14 +24,7 @@ internal static class EndToEndBench
         ]);
         using var sim = await SimulatedHost.CreateAsync("host-1", 8);
 
-        var baseline = new List<double>();
-        for (var i = 0; i < iterations; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await sim.RunAsync(i % 2 == 0 ? "launch" : "quit", "--index", "7");
-            await sim.RunAsync("list2");
-            baseline.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
+        var baseline = await BareSpawnBaselineAsync(sim, iterations);
 
         var rows = new List<(string, Stats)> { ("baseline: launch/quit + list2 spawns", Stats.Of(baseline)) };
         var derived = new List<(string, double)>();
@@ -47,7 +40,34 @@ internal static class EndToEndBench
         return new BenchReport("e2e", iterations, rows, derived);
     }
 
+    /// <summary>The relay's unavoidable work per launch/quit, measured bare: the command's spawn and the list2 that verifies it.</summary>
+    internal static async Task<List<double>> BareSpawnBaselineAsync(SimulatedHost sim, int iterations)
+    {
+        var baseline = new List<double>();
+        for (var i = 0; i < iterations; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await sim.RunAsync(i % 2 == 0 ? "launch" : "quit", "--index", "7");
+            await sim.RunAsync("list2");
+            baseline.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return baseline;
+    }
+
+    /// <summary>What one transport achieved, with the relay's and the cloud app's own resource use.</summary>
+    internal sealed record TransportFigures(
+        List<double> Latency, List<double> ToRelay, List<double> OnRelay, double Throughput,
+        double RelayIdleRssMiB, double RelayLoadRssMiB, double RelayCpuMsPerCommand, double CloudCpuMsPerCommand);
+
     private static async Task<(List<double> Latency, List<double> ToRelay, double Throughput)> MeasureAsync(string storage, string transport, SimulatedHost sim, int iterations)
+    {
+        var figures = await MeasureTransportAsync(storage, transport, sim, iterations);
+        return (figures.Latency, figures.ToRelay, figures.Throughput);
+    }
+
+    /// <summary>Sequential latency, then throughput with 16 concurrent clients; RSS and CPU of both processes from /proc.</summary>
+    internal static async Task<TransportFigures> MeasureTransportAsync(string storage, string transport, SimulatedHost sim, int iterations)
     {
         await using var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Operate");
         var api = cloud.Api;
@@ -59,18 +79,26 @@ internal static class EndToEndBench
             _ = await RunOneAsync(api, i);
         }
 
+        var idleRss = ProcessSampler.RssMiB(relay.Id);
         var latency = new List<double>();
         var toRelay = new List<double>();
+        var onRelay = new List<double>();
         for (var i = 0; i < iterations; i++)
         {
-            var (elapsed, relayDelay) = await RunOneAsync(api, i);
+            var (elapsed, relayDelay, relayTime) = await RunOneAsync(api, i);
             latency.Add(elapsed);
             toRelay.Add(relayDelay);
+            onRelay.Add(relayTime);
         }
 
+        var count = iterations * 2;
+        var relayCpu = ProcessSampler.CpuMs(relay.Id);
+        var cloudCpu = ProcessSampler.CpuMs(cloud.Process.Id);
+        using var sampling = new CancellationTokenSource();
+        var peakRss = ProcessSampler.PeakRssAsync(relay.Id, TimeSpan.FromMilliseconds(100), sampling.Token);
         var started = Stopwatch.GetTimestamp();
         using var gate = new SemaphoreSlim(16);
-        await Task.WhenAll(Enumerable.Range(0, iterations * 2).Select(async i =>
+        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
         {
             await gate.WaitAsync();
             try
@@ -82,11 +110,18 @@ internal static class EndToEndBench
                 gate.Release();
             }
         }));
-        return (latency, toRelay, iterations * 2 / Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var throughput = count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var relayCpuPer = (ProcessSampler.CpuMs(relay.Id) - relayCpu) / count;
+        var cloudCpuPer = (ProcessSampler.CpuMs(cloud.Process.Id) - cloudCpu) / count;
+        await sampling.CancelAsync();
+        return new TransportFigures(latency, toRelay, onRelay, throughput, idleRss, await peakRss, relayCpuPer, cloudCpuPer);
     }
 
-    /// <summary>One operation: client-observed time to Succeeded, and API-accepted to relay-start (same machine, same clock).</summary>
-    private static async Task<(double Elapsed, double ToRelay)> RunOneAsync(HttpClient api, int i)
+    /// <summary>
+    /// One operation: client-observed time to Succeeded, API-accepted to relay-start, and relay-start to relay-finish
+    /// (the relay's own time for the command: journal, ldconsole, list2 verification); same machine, same clock.
+    /// </summary>
+    private static async Task<(double Elapsed, double ToRelay, double OnRelay)> RunOneAsync(HttpClient api, int i)
     {
         var started = Stopwatch.GetTimestamp();
         var action = i / 8 % 2 == 0 ? "launch" : "quit";
@@ -104,7 +139,9 @@ internal static class EndToEndBench
             throw new InvalidOperationException($"Operation {location} ended {done}.");
         }
 
-        var toRelay = done.GetProperty("steps")[0].GetProperty("startedAt").GetDateTimeOffset() - done.GetProperty("createdAt").GetDateTimeOffset();
-        return (elapsed, toRelay.TotalMilliseconds);
+        var step = done.GetProperty("steps")[0];
+        var toRelay = step.GetProperty("startedAt").GetDateTimeOffset() - done.GetProperty("createdAt").GetDateTimeOffset();
+        var onRelay = step.GetProperty("completedAt").GetDateTimeOffset() - step.GetProperty("startedAt").GetDateTimeOffset();
+        return (elapsed, toRelay.TotalMilliseconds, onRelay.TotalMilliseconds);
     }
 }

@@ -15,7 +15,7 @@ namespace LdFleet.Bench;
 /// </summary>
 internal static class EngineBench
 {
-    private const string SiteId = "bench";
+    internal const string SiteId = "bench";
 
     public static async Task<BenchReport> RunAsync(int iterations)
     {
@@ -101,7 +101,7 @@ internal static class EngineBench
         return new BenchReport("engine", iterations, rows, derived);
     }
 
-    private static async Task<(double Table, double Queue)> AzuriteRawRateAsync(string connection)
+    internal static async Task<(double Table, double Queue)> AzuriteRawRateAsync(string connection)
     {
         var table = new TableServiceClient(connection).GetTableClient("rawrate");
         await table.CreateIfNotExistsAsync();
@@ -129,7 +129,7 @@ internal static class EngineBench
     }
 
     /// <summary>The cloud app and one relay as processes, and a direct view of the operations table that the app does not count.</summary>
-    private sealed class Fleet : IAsyncDisposable
+    internal sealed class Fleet : IAsyncDisposable
     {
         private readonly BenchCloud _cloud;
         private readonly ChildProcess _relay;
@@ -146,9 +146,15 @@ internal static class EngineBench
 
         public HttpClient Api => _cloud.Api;
 
+        /// <summary>The relay process, for its resource use.</summary>
+        public ChildProcess Relay => _relay;
+
+        public ChildProcess Cloud => _cloud.Process;
+
         public static async Task<Fleet> StartAsync(string storage, string transport, IReadOnlyList<SimulatedHost> hosts, int relayConcurrency)
         {
-            var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Admin", new Dictionary<string, string?> { ["Diagnostics__StorageCounters"] = "true" });
+            // Creating a 10,000-target batch writes 10,000 rows before it answers: minutes on a busy Azurite.
+            var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Admin", new Dictionary<string, string?> { ["Diagnostics__StorageCounters"] = "true" }, TimeSpan.FromMinutes(15));
             var settings = new Dictionary<string, string?>
             {
                 ["Polling__MaxConcurrency"] = relayConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -168,6 +174,13 @@ internal static class EngineBench
         }
 
         public async Task<(double Total, double Tables, double Queues)> TransactionsPerOperationAsync(int count, int clients, Func<int, object> request)
+        {
+            var figures = await CostPerOperationAsync(count, clients, request);
+            return (figures.Total, figures.Tables, figures.Queues);
+        }
+
+        /// <summary>Storage requests and queue messages (sent, and received-and-deleted) the cloud app spends per operation.</summary>
+        public async Task<(double Total, double Tables, double Queues, double Sends, double Deletes)> CostPerOperationAsync(int count, int clients, Func<int, object> request)
         {
             for (var i = 0; i < 3; i++)
             {
@@ -194,7 +207,8 @@ internal static class EngineBench
             // Let the last result's message delete land before reading.
             await Task.Delay(TimeSpan.FromMilliseconds(500));
             var after = await CountersAsync();
-            return ((after.Total - before.Total) / (double)count, (after.Tables - before.Tables) / (double)count, (after.Queues - before.Queues) / (double)count);
+            double Per(long delta) => delta / (double)count;
+            return (Per(after.Total - before.Total), Per(after.Tables - before.Tables), Per(after.Queues - before.Queues), Per(after.Sends - before.Sends), Per(after.Deletes - before.Deletes));
         }
 
         public async Task<double> StepsPerSecondAsync(int steps)
@@ -222,9 +236,13 @@ internal static class EngineBench
             return rate;
         }
 
-        public async Task<(double DispatchRate, TimeSpan Completion, List<double> FirstWave)> BatchAsync(IReadOnlyList<SimulatedHost> hosts, int concurrency)
+        public Task<(double DispatchRate, TimeSpan Completion, List<double> FirstWave)> BatchAsync(IReadOnlyList<SimulatedHost> hosts, int concurrency) =>
+            BatchAsync(hosts, 100, concurrency, TimeSpan.FromMinutes(10));
+
+        /// <param name="perHost">Emulators 0..perHost-1 of every host are the batch's targets.</param>
+        public async Task<(double DispatchRate, TimeSpan Completion, List<double> FirstWave)> BatchAsync(IReadOnlyList<SimulatedHost> hosts, int perHost, int concurrency, TimeSpan timeout)
         {
-            var targets = hosts.SelectMany(h => Enumerable.Range(0, 100).Select(i => new { siteId = SiteId, hostId = h.Id, index = i })).ToList();
+            var targets = hosts.SelectMany(h => Enumerable.Range(0, perHost).Select(i => new { siteId = SiteId, hostId = h.Id, index = i })).ToList();
             var started = DateTimeOffset.UtcNow;
             using var response = await Api.PostAsJsonAsync(new Uri("/api/batches", UriKind.Relative), new
             {
@@ -242,7 +260,7 @@ internal static class EngineBench
             var batch = await Poll.UntilAsync(
                 async () => (await _batches.GetEntityAsync<TableEntity>(batchId, "state")).Value,
                 b => b.GetString("Status") is "Succeeded" or "Failed" or "Cancelled",
-                TimeSpan.FromMinutes(10),
+                timeout,
                 "the batch to finish");
             if (batch.GetString("Status") != "Succeeded")
             {
@@ -287,10 +305,11 @@ internal static class EngineBench
             }
         }
 
-        private async Task<(long Total, long Tables, long Queues)> CountersAsync()
+        private async Task<(long Total, long Tables, long Queues, long Sends, long Deletes)> CountersAsync()
         {
             var counters = await Api.GetFromJsonAsync<JsonElement>(new Uri("/diagnostics/storage-requests", UriKind.Relative));
-            return (counters.GetProperty("total").GetInt64(), counters.GetProperty("tables").GetInt64(), counters.GetProperty("queues").GetInt64());
+            return (counters.GetProperty("total").GetInt64(), counters.GetProperty("tables").GetInt64(), counters.GetProperty("queues").GetInt64(),
+                counters.GetProperty("queueSends").GetInt64(), counters.GetProperty("queueDeletes").GetInt64());
         }
 
         public async ValueTask DisposeAsync()

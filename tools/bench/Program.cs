@@ -9,6 +9,13 @@ Directory.CreateDirectory(outputDir);
 
 switch (suite)
 {
+    case "all":
+        // One stack, every figure, one table: `all` (full profile) or `all --quick` (minutes).
+        return await FullBench.RunAsync(args.Contains("--quick") ? BenchProfile.Quick : BenchProfile.Full, outputDir);
+    case "batch":
+        // One batch of the full profile on its own: `batch 10000 [boot delay ms]`.
+        var bootMs = args.Length > 2 && int.TryParse(args[2], out var b) ? b : BenchProfile.Full.BootDelayMs;
+        return await FullBench.RunBatchAsync(BenchProfile.Full with { BootDelayMs = bootMs }, iterations, outputDir);
     case "driver":
         var report = await DriverOverheadBench.RunAsync(iterations);
         report.Write(Console.Out, outputDir);
@@ -26,6 +33,6 @@ switch (suite)
         api.Write(Console.Out, outputDir);
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: driver, e2e, engine, api");
+        Console.Error.WriteLine($"Unknown suite '{suite}'. Suites: all [--quick], batch <size> [boot delay ms], driver, e2e, engine, api");
         return 2;
 }
