@@ -3,44 +3,15 @@ using Xunit.Abstractions;
 
 namespace LdFleet.Reliability.Tests;
 
-/// <summary>The fleet with commands and results on a real AMQP 1.0 broker (RabbitMQ 3.10).</summary>
-public sealed class AmqpReliabilityFixture : FleetFixture
-{
-    internal static readonly TimeSpan BrokerStartTimeout = TimeSpan.FromMinutes(3);
-    private RabbitMqServer? _broker;
-
-    public RabbitMqServer Broker => _broker!;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_broker is not null)
-        {
-            await _broker.DisposeAsync();
-        }
-    }
-
-    protected override async Task<string?> StartTransportAsync()
-    {
-        // Erlang boots slowly on a busy 2-core machine (every test assembly runs at once): allow it time.
-        _broker = await RabbitMqServer.StartAsync(
-        [
-            new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
-            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
-        ], BrokerStartTimeout);
-        return _broker.ConnectionString;
-    }
-}
-
 /// <summary>The broker row of the fault matrix: RabbitMQ goes down and comes back while operations run.</summary>
 [Trait("Category", "Reliability")]
-public sealed class BrokerRestartTests : IClassFixture<AmqpReliabilityFixture>
+public sealed class BrokerRestartTests : IClassFixture<AmqpFleetFixture>
 {
     private const int Operations = 24;
-    private readonly AmqpReliabilityFixture _fleet;
+    private readonly AmqpFleetFixture _fleet;
     private readonly ITestOutputHelper _output;
 
-    public BrokerRestartTests(AmqpReliabilityFixture fleet, ITestOutputHelper output)
+    public BrokerRestartTests(AmqpFleetFixture fleet, ITestOutputHelper output)
     {
         _fleet = fleet;
         _output = output;
@@ -57,7 +28,7 @@ public sealed class BrokerRestartTests : IClassFixture<AmqpReliabilityFixture>
 
         // The outage's length is the fault being injected, not a wait for something to happen.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await _fleet.Broker.StartAgainAsync(AmqpReliabilityFixture.BrokerStartTimeout);
+        await _fleet.Broker.StartAgainAsync();
         await clients;
 
         (await workload.CountAsync(TimeSpan.FromMinutes(3))).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
