@@ -53,10 +53,20 @@ internal sealed class LdPlayerDriver
     /// <summary>How long to wait for list2 to show a command's effect.</summary>
     public TimeSpan VerifyTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Reads every emulator on the host.</summary>
-    public async Task<(IReadOnlyList<EmulatorInfo>? Emulators, string? Error)> ListAsync(LdPlayerHost host, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every emulator on the host: a list2 started at or after this call, shared with the host's other callers
+    /// asking at the same time (boot and stop waits, effect checks), so concurrent waits cost one list2, not one each.
+    /// </summary>
+    public Task<(IReadOnlyList<EmulatorInfo>? Emulators, string? Error)> ListAsync(LdPlayerHost host, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
+
+        // Not cancelled with one caller's token: others may share the read. list2's own timeout bounds it.
+        return host.EmulatorList.ReadAsync(() => ReadListAsync(host, CancellationToken.None), cancellationToken);
+    }
+
+    private async Task<(IReadOnlyList<EmulatorInfo>? Emulators, string? Error)> ReadListAsync(LdPlayerHost host, CancellationToken cancellationToken)
+    {
         LdConsoleOutput output;
         try
         {

@@ -37,6 +37,9 @@ internal sealed class LdPlayerHost : IDisposable
 
     public string Id => _options.Id;
 
+    /// <summary>The host's list2 reads, shared among concurrent callers (see <see cref="FreshRead{T}"/>).</summary>
+    public FreshRead<(IReadOnlyList<EmulatorInfo>? Emulators, string? Error)> EmulatorList { get; } = new();
+
     /// <summary>
     /// Runs ldconsole with <paramref name="arguments"/>. Boot commands (launch, reboot) wait for the host's
     /// stagger after the previous boot before they start.
