@@ -7,8 +7,10 @@ namespace LdFleet.Relay.LdPlayer;
 /// </summary>
 /// <remarks>
 /// Why: hundreds of boot waits on one host each polled list2 every second, and every list2 queued behind the host's
-/// limit on concurrent ldconsole calls, so polling cost grew with waiters times host size. Sharing keeps it at about
-/// one list2 per host per poll interval, with the freshness every caller had when it ran its own.
+/// limit on concurrent ldconsole calls, so polling cost grew with waiters times host size. When list2 is slow next to
+/// the poll interval (large hosts, a busy host), the waiters now share reads instead of queuing one each, with the
+/// freshness every caller had when it ran its own. With a fast list2 and few waiters, calls rarely overlap and little
+/// changes.
 /// </remarks>
 internal sealed class FreshRead<T>
 {

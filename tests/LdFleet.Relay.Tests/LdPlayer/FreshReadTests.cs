@@ -1,6 +1,4 @@
-using LdFleet.Relay.Hosting;
 using LdFleet.Relay.LdPlayer;
-using LdFleet.Relay.LdPlayer.Catalog;
 using LdFleet.Testing;
 
 namespace LdFleet.Relay.Tests.LdPlayer;
@@ -58,34 +56,5 @@ public sealed class FreshReadTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gaveUp);
         Assert.Equal(42, await patient);
-    }
-
-    [Fact]
-    public async Task ManyBootWaitsOnOneHost_ShareList2()
-    {
-        const int Emulators = 12;
-        using var sim = await SimulatedHost.CreateAsync("host-1", Emulators, bootDelayMs: 5_000);
-        using var host = new LdPlayerHost(new LdPlayerHostOptions
-        {
-            Id = sim.Id,
-            LdConsolePath = RepoPaths.Simulator,
-            LaunchStagger = TimeSpan.Zero,
-            Environment = { ["LDSIM_HOME"] = sim.Home },
-        }, new ProcessRunner(TimeProvider.System));
-        var driver = new LdPlayerDriver(TimeProvider.System);
-        for (var i = 0; i < Emulators; i++)
-        {
-            await sim.RunAsync("launch", "--index", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        var before = sim.JournalCount("list2");
-        var waits = await Task.WhenAll(Enumerable.Range(0, Emulators).Select(i => driver.WaitUntilBootedAsync(host, EmulatorSelector.ByIndex(i), TimeSpan.FromSeconds(60), default)));
-        var list2Calls = sim.JournalCount("list2") - before;
-
-        Assert.All(waits, w => Assert.True(w.Succeeded, $"{w.ErrorCode} {w.Error}"));
-
-        // Each wait polls once a second while the 5 s boots run: unshared that is several times 12 list2 calls;
-        // shared, a poll round of all twelve costs one or two.
-        Assert.True(list2Calls < Emulators, $"{list2Calls} list2 calls for {Emulators} concurrent boot waits");
     }
 }
