@@ -14,6 +14,12 @@ internal static class EndToEndBench
 {
     internal const string SiteId = "bench";
 
+    /// <summary>Concurrent clients of the throughput phase; the simulated host needs one emulator per client.</summary>
+    internal const int Clients = 16;
+
+    /// <summary>Emulators of the end-to-end host: one per client, and one more for the bare-spawn baseline.</summary>
+    internal const int Emulators = Clients + 1;
+
     public static async Task<BenchReport> RunAsync(int iterations)
     {
         await using var azurite = await AzuriteServer.StartAsync();
@@ -22,7 +28,7 @@ internal static class EndToEndBench
             new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
             new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
         ]);
-        using var sim = await SimulatedHost.CreateAsync("host-1", 8);
+        using var sim = await SimulatedHost.CreateAsync("host-1", Emulators);
 
         var baseline = await BareSpawnBaselineAsync(sim, iterations);
 
@@ -47,7 +53,7 @@ internal static class EndToEndBench
         for (var i = 0; i < iterations; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            await sim.RunAsync(i % 2 == 0 ? "launch" : "quit", "--index", "7");
+            await sim.RunAsync(i % 2 == 0 ? "launch" : "quit", "--index", Clients.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await sim.RunAsync("list2");
             baseline.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
@@ -97,17 +103,13 @@ internal static class EndToEndBench
         using var sampling = new CancellationTokenSource();
         var peakRss = ProcessSampler.PeakRssAsync(relay.Id, TimeSpan.FromMilliseconds(100), sampling.Token);
         var started = Stopwatch.GetTimestamp();
-        using var gate = new SemaphoreSlim(16);
-        await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        // Each client works on an emulator of its own: two clients launching and quitting one emulator at once
+        // would race each other (a quit verified while a launch boots it again ends NoEffect).
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async client =>
         {
-            await gate.WaitAsync();
-            try
+            for (var k = client; k < count; k += Clients)
             {
-                await RunOneAsync(api, i);
-            }
-            finally
-            {
-                gate.Release();
+                await RunOneAsync(api, k / Clients % 2 == 0 ? "launch" : "quit", client);
             }
         }));
         var throughput = count / Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -121,11 +123,13 @@ internal static class EndToEndBench
     /// One operation: client-observed time to Succeeded, API-accepted to relay-start, and relay-start to relay-finish
     /// (the relay's own time for the command: journal, ldconsole, list2 verification); same machine, same clock.
     /// </summary>
-    private static async Task<(double Elapsed, double ToRelay, double OnRelay)> RunOneAsync(HttpClient api, int i)
+    private static Task<(double Elapsed, double ToRelay, double OnRelay)> RunOneAsync(HttpClient api, int i) =>
+        RunOneAsync(api, i / 8 % 2 == 0 ? "launch" : "quit", i % 7);
+
+    private static async Task<(double Elapsed, double ToRelay, double OnRelay)> RunOneAsync(HttpClient api, string action, int index)
     {
         var started = Stopwatch.GetTimestamp();
-        var action = i / 8 % 2 == 0 ? "launch" : "quit";
-        using var response = await api.PostAsync(new Uri($"/api/sites/{SiteId}/hosts/host-1/emulators/{i % 7}/{action}", UriKind.Relative), null);
+        using var response = await api.PostAsync(new Uri($"/api/sites/{SiteId}/hosts/host-1/emulators/{index}/{action}", UriKind.Relative), null);
         response.EnsureSuccessStatusCode();
         var location = response.Headers.Location!;
         var done = await Poll.UntilAsync(

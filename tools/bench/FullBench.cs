@@ -64,7 +64,7 @@ internal static class FullBench
         Add(new("relay", "driver overhead per ldconsole call (list2, p50)", driver.Rows[1].Stats.P50 - bareList2, "ms"));
 
         Progress.WriteLine("[bench] end to end, instant simulator, per transport");
-        using (var sim = await SimulatedHost.CreateAsync("host-1", 8))
+        using (var sim = await SimulatedHost.CreateAsync("host-1", EndToEndBench.Emulators))
         {
             var bare = Stats.Of(await EndToEndBench.BareSpawnBaselineAsync(sim, profile.Iterations));
             Add(new("baseline", "bare launch/quit + list2 spawns (p50)", bare.P50, "ms"));
