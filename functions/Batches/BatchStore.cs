@@ -7,20 +7,6 @@ using LdFleet.Functions.Storage;
 
 namespace LdFleet.Functions.Batches;
 
-/// <summary>A batch's rows as read together, with the ETags needed to change them.</summary>
-internal sealed class BatchSnapshot
-{
-    public required Batch Batch { get; set; }
-
-    public required ETag BatchETag { get; set; }
-
-    public required BatchItem[] Items { get; init; }
-
-    public required ETag[] ItemETags { get; init; }
-
-    public DateTimeOffset LoadedAt { get; init; }
-}
-
 /// <summary>
 /// One partition per batch: the <c>state</c> row and one <c>i|{seq}</c> row per target, so the whole batch
 /// reads with one query and up to 100 items change in one entity-group transaction. Children (operations)
@@ -58,72 +44,66 @@ internal sealed class BatchStore
         return response.HasValue ? FromState(response.Value!) : null;
     }
 
-    public async Task<BatchSnapshot?> LoadAsync(string batchId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Up to <paramref name="count"/> targets from <paramref name="fromSeq"/> on, in order.</summary>
+    public async Task<List<Orchestration.ChildTarget>> ReadTargetsAsync(string batchId, int fromSeq, int count, CancellationToken cancellationToken)
     {
-        Batch? batch = null;
-        var etag = default(ETag);
-        var items = new List<(BatchItem Item, ETag ETag)>();
-        await foreach (var e in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {batchId}"), cancellationToken: cancellationToken))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey ge {ItemKey(fromSeq)} and RowKey lt {ItemKey(fromSeq + count)}");
+        var targets = new List<Orchestration.ChildTarget>(count);
+        await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: [nameof(BatchItem.Seq), nameof(BatchItem.SiteId), nameof(BatchItem.HostId), nameof(BatchItem.Index)], cancellationToken: cancellationToken))
         {
-            if (e.RowKey == StateRowKey)
-            {
-                batch = FromState(e);
-                etag = e.ETag;
-            }
-            else if (e.RowKey.StartsWith(ItemPrefix, StringComparison.Ordinal))
-            {
-                items.Add((FromItem(e), e.ETag));
-            }
+            targets.Add(new(e.GetInt32(nameof(BatchItem.Seq)) ?? 0, e.GetString(nameof(BatchItem.SiteId)), e.GetString(nameof(BatchItem.HostId)), e.GetInt32(nameof(BatchItem.Index)) ?? 0));
         }
 
-        if (batch is null)
-        {
-            return null;
-        }
-
-        items.Sort((a, b) => a.Item.Seq.CompareTo(b.Item.Seq));
-        return new BatchSnapshot { Batch = batch, BatchETag = etag, Items = [.. items.Select(i => i.Item)], ItemETags = [.. items.Select(i => i.ETag)], LoadedAt = now };
+        return targets;
     }
 
-    /// <summary>Replaces items conditionally, in groups of 100; returns the new ETags, or null if any group lost a race (nothing in that group changed).</summary>
-    public async Task<ETag[]?> TryUpdateItemsAsync(string batchId, IReadOnlyList<(BatchItem Item, ETag ETag)> updates, CancellationToken cancellationToken)
-    {
-        var etags = new List<ETag>(updates.Count);
-        foreach (var chunk in updates.Chunk(MaxGroup))
+    /// <summary>Records that items were started as the given child operations (before the children exist).</summary>
+    public Task MarkStartedAsync(string batchId, IEnumerable<(int Seq, string OperationId)> started, DateTimeOffset at, CancellationToken cancellationToken) =>
+        MergeItemsAsync(started.Select(s => new TableEntity(batchId, ItemKey(s.Seq))
         {
-            try
-            {
-                var response = await _table.SubmitTransactionAsync(
-                    chunk.Select(u => new TableTransactionAction(TableTransactionActionType.UpdateReplace, ItemEntity(batchId, u.Item), u.ETag)), cancellationToken);
-                etags.AddRange(response.Value.Select(r => r.Headers.ETag ?? default));
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
-            {
-                return null;
-            }
-        }
+            [nameof(BatchItem.Status)] = nameof(BatchItemStatus.Started),
+            [nameof(BatchItem.OperationId)] = s.OperationId,
+            [nameof(BatchItem.StartedAt)] = at,
+        }), cancellationToken);
 
-        return [.. etags];
+    /// <summary>Records a child's end on its item (only the child's end writes these fields).</summary>
+    public Task RecordChildEndAsync(string batchId, int seq, string operationId, BatchItemStatus status, DateTimeOffset? completedAt, string? errorCode, CancellationToken cancellationToken) =>
+        _table.UpdateEntityAsync(new TableEntity(batchId, ItemKey(seq))
+        {
+            [nameof(BatchItem.Status)] = status.ToString(),
+            [nameof(BatchItem.OperationId)] = operationId,
+            [nameof(BatchItem.CompletedAt)] = completedAt,
+            [nameof(BatchItem.ErrorCode)] = errorCode,
+        }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+
+    /// <summary>Marks items that will never start: the listed ones and every one in [<paramref name="fromSeq"/>, <paramref name="toSeq"/>).</summary>
+    public Task SkipAsync(string batchId, IEnumerable<int> seqs, int fromSeq, int toSeq, DateTimeOffset at, CancellationToken cancellationToken) =>
+        MergeItemsAsync(seqs.Concat(Enumerable.Range(fromSeq, Math.Max(0, toSeq - fromSeq))).Distinct().Select(seq => new TableEntity(batchId, ItemKey(seq))
+        {
+            [nameof(BatchItem.Status)] = nameof(BatchItemStatus.Skipped),
+            [nameof(BatchItem.CompletedAt)] = at,
+        }), cancellationToken);
+
+    /// <summary>Records how the batch ended on its state row.</summary>
+    public Task RecordEndAsync(Orchestration.BatchEnd end, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(end);
+        return _table.UpdateEntityAsync(new TableEntity(end.BatchId, StateRowKey)
+        {
+            [nameof(Batch.Status)] = end.Status.ToString(),
+            [nameof(Batch.Counts)] = JsonSerializer.Serialize(end.Counts, OperationStore.Json),
+            [nameof(Batch.StopReason)] = end.StopReason,
+            [nameof(Batch.CancelRequested)] = end.CancelRequested,
+            [nameof(Batch.CompletedAt)] = end.CompletedAt,
+            [nameof(Batch.UpdatedAt)] = end.CompletedAt,
+        }, ETag.All, TableUpdateMode.Merge, cancellationToken);
     }
 
-    /// <summary>Records a finished child; unconditional because only the child's end writes these fields.</summary>
-    public async Task<ETag> RecordFinishedAsync(string batchId, BatchItem item, CancellationToken cancellationToken)
+    private async Task MergeItemsAsync(IEnumerable<TableEntity> entities, CancellationToken cancellationToken)
     {
-        var response = await _table.UpsertEntityAsync(ItemEntity(batchId, item), TableUpdateMode.Replace, cancellationToken);
-        return response.Headers.ETag ?? default;
-    }
-
-    public async Task<ETag?> TryReplaceStateAsync(Batch batch, ETag etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await _table.UpdateEntityAsync(StateEntity(batch), etag, TableUpdateMode.Replace, cancellationToken);
-            return response.Headers.ETag;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return null;
-        }
+        // Entity-group transactions of up to 100 rows of the one partition; the groups go out a few at a time.
+        await Parallel.ForEachAsync(entities.Chunk(MaxGroup), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (chunk, ct) =>
+            await _table.SubmitTransactionAsync(chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpdateMerge, e, ETag.All)), ct));
     }
 
     public const string PagingScope = "batch-items";
@@ -214,7 +194,9 @@ internal sealed class BatchStore
 
     private static Limit ParseLimit(string? text) => text == "unlimited" || !Limit.TryParse(text, allowZero: true, out var limit) ? Limit.Unlimited : limit;
 
-    private static TableEntity ItemEntity(string batchId, BatchItem i) => new(batchId, ItemPrefix + i.Seq.ToString("D6", CultureInfo.InvariantCulture))
+    private static string ItemKey(int seq) => ItemPrefix + seq.ToString("D6", CultureInfo.InvariantCulture);
+
+    private static TableEntity ItemEntity(string batchId, BatchItem i) => new(batchId, ItemKey(i.Seq))
     {
         [nameof(BatchItem.Seq)] = i.Seq,
         [nameof(BatchItem.SiteId)] = i.SiteId,

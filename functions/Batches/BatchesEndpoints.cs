@@ -42,7 +42,7 @@ internal static class BatchesEndpoints
     }
 
     private static async Task<Results<AcceptedAtRoute<BatchView>, ValidationProblem, ProblemHttpResult>> StartAsync(
-        BatchRequest? request, HttpContext http, TargetResolver resolver, BatchEngine engine, CancellationToken cancellationToken)
+        BatchRequest? request, HttpContext http, TargetResolver resolver, BatchService batches, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -92,18 +92,18 @@ internal static class BatchesEndpoints
                 type: ProblemTypes.Validation);
         }
 
-        var batch = await engine.CreateAsync(request, items, caller.Name, cancellationToken);
+        var batch = await batches.CreateAsync(request, items, caller.Name, cancellationToken);
         return TypedResults.AcceptedAtRoute(BatchView.From(batch), "GetBatch", new { batchId = batch.Id });
     }
 
-    private static async Task<Results<Ok<BatchView>, ProblemHttpResult>> GetAsync(string batchId, BatchEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<BatchView>, ProblemHttpResult>> GetAsync(string batchId, BatchService batches, CancellationToken cancellationToken)
     {
-        var batch = OperationIds.IsWellFormed(batchId) ? await engine.GetAsync(batchId, cancellationToken) : null;
+        var batch = OperationIds.IsWellFormed(batchId) ? await batches.GetAsync(batchId, cancellationToken) : null;
         return batch is null ? NotFound(batchId) : TypedResults.Ok(BatchView.From(batch));
     }
 
     private static async Task<Results<LdFleet.Functions.Api.PagedResult<BatchItem>, ProblemHttpResult>> ItemsAsync(
-        string batchId, string? pageSize, string? continuationToken, BatchEngine engine, CancellationToken cancellationToken)
+        string batchId, string? pageSize, string? continuationToken, BatchService batches, CancellationToken cancellationToken)
     {
         var errors = new LdFleet.Functions.Api.FieldErrors();
         var page = LdFleet.Functions.Api.PageRequest.Parse(pageSize, continuationToken, BatchStore.PagingScope, errors);
@@ -112,17 +112,17 @@ internal static class BatchesEndpoints
             return errors.ToProblem();
         }
 
-        if (!OperationIds.IsWellFormed(batchId) || await engine.GetAsync(batchId, cancellationToken) is null)
+        if (!OperationIds.IsWellFormed(batchId) || await batches.GetAsync(batchId, cancellationToken) is null)
         {
             return NotFound(batchId);
         }
 
-        return new LdFleet.Functions.Api.PagedResult<BatchItem>(await engine.ListItemsAsync(batchId, page, cancellationToken));
+        return new LdFleet.Functions.Api.PagedResult<BatchItem>(await batches.ListItemsAsync(batchId, page, cancellationToken));
     }
 
-    private static async Task<Results<Accepted<BatchView>, ProblemHttpResult>> CancelAsync(string batchId, BatchEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BatchView>, ProblemHttpResult>> CancelAsync(string batchId, BatchService batches, CancellationToken cancellationToken)
     {
-        var batch = OperationIds.IsWellFormed(batchId) ? await engine.CancelAsync(batchId, cancellationToken) : null;
+        var batch = OperationIds.IsWellFormed(batchId) ? await batches.CancelAsync(batchId, cancellationToken) : null;
         return batch is null ? NotFound(batchId) : TypedResults.Accepted($"/api/batches/{batchId}", BatchView.From(batch));
     }
 

@@ -15,7 +15,7 @@ internal static class DiagnosticsEndpoints
         if (configuration.GetValue("Diagnostics:StorageCounters", false))
         {
             endpoints.MapGet("/diagnostics/storage-requests", (StorageRequestCounter counter) =>
-                TypedResults.Ok(new { tables = counter.Tables, queues = counter.Queues, total = counter.Total, queueSends = counter.QueueSends, queueDeletes = counter.QueueDeletes }))
+                TypedResults.Ok(new { tables = counter.Tables, queues = counter.Queues, blobs = counter.Blobs, total = counter.Total, queueSends = counter.QueueSends, queueDeletes = counter.QueueDeletes }))
                 .RequireAuthorization(FleetPolicies.Admin);
         }
 

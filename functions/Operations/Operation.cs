@@ -6,7 +6,7 @@ namespace LdFleet.Functions.Operations;
 /// <summary>Lifecycle of an operation and of each of its steps.</summary>
 internal enum OperationStatus
 {
-    /// <summary>Recorded; its command is not yet known to be on the queue (or a retry waits for its time).</summary>
+    /// <summary>Started; its command is not yet on the queue (or a retry waits for its time).</summary>
     Pending,
 
     /// <summary>The command is on the site's queue.</summary>
@@ -46,7 +46,7 @@ internal sealed record Step
     /// <summary>The id the current attempt's command carries; results for other ids are stale.</summary>
     public required string CommandId { get; init; }
 
-    /// <summary>When the current attempt's command is (or was) due to be sent.</summary>
+    /// <summary>When the current attempt's command was (or, while a retry waits, will be) sent.</summary>
     public required DateTimeOffset SendAt { get; init; }
 
     public required DateTimeOffset DeliverBy { get; init; }
@@ -74,27 +74,8 @@ internal sealed record Step
 }
 
 /// <summary>
-/// A side effect owed by an operation, recorded in the same row as the state that made it owed (the outbox).
-/// A crash between the write and the send leaves the evidence; the sweep sends it again, and the command id
-/// makes a second copy harmless.
-/// </summary>
-internal sealed record Outbox
-{
-    public required EmulatorCommand Command { get; init; }
-
-    /// <summary>Earliest time to send.</summary>
-    public required DateTimeOffset SendAt { get; init; }
-
-    /// <summary>
-    /// True for a send scheduled in the future (a retry's backoff): only the sweep sends it. False for an
-    /// immediate send, which the writer performs itself; the sweep steps in only if it is still owed later.
-    /// </summary>
-    public bool Scheduled { get; init; }
-}
-
-/// <summary>
-/// The persisted state of one operation (one table row in its own partition). Immutable: the decider returns a
-/// new value and the store writes it with the ETag it was read with.
+/// What an operation's orchestration knows about it: the request, every step so far and the outcome. It lives in the
+/// orchestrator's memory (rebuilt by replay); the API sees it as <see cref="OperationView"/>.
 /// </summary>
 internal sealed record Operation
 {
@@ -125,8 +106,6 @@ internal sealed record Operation
 
     public ImmutableArray<Step> Steps { get; init; } = [];
 
-    public Outbox? Outbox { get; init; }
-
     /// <summary>What the workflow produced (e.g. <c>index</c> and <c>title</c> of a provisioned emulator).</summary>
     public IReadOnlyDictionary<string, string> Result { get; init; } = ImmutableDictionary<string, string>.Empty;
 
@@ -139,22 +118,6 @@ internal sealed record Operation
     public int? BatchItem { get; init; }
 
     public string? CreatedBy { get; init; }
-
-    public DateTimeOffset? CancelRequestedAt { get; init; }
-
-    /// <summary>
-    /// Due time of the earliest deadline-index entry that exists for this operation; null while the creation
-    /// scan still covers it (see <see cref="Deadlines.DeadlineIndex"/>).
-    /// </summary>
-    public DateTimeOffset? IndexedFor { get; init; }
-
-    /// <summary>
-    /// W3C trace context of the request that created the operation: commands sent later (by the sweep, or after a
-    /// result that arrived at another instance) still join that trace. Null for rows written before tracing.
-    /// </summary>
-    public string? TraceParent { get; init; }
-
-    public string? TraceState { get; init; }
 
     public Step? Current => Steps.IsDefaultOrEmpty ? null : Steps[^1];
 }

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -6,37 +5,24 @@ using System.Text.Json.Serialization;
 using Azure;
 using Azure.Data.Tables;
 using LdFleet.Functions.Storage;
-using LdFleet.Protocol.Commands;
 
 namespace LdFleet.Functions.Operations;
-
-/// <summary>What became of a conditional update.</summary>
-internal enum ApplyOutcome
-{
-    /// <summary>The new state was written.</summary>
-    Applied,
-
-    /// <summary>The decider said "no change" (a duplicate, stale or late event).</summary>
-    Unchanged,
-
-    /// <summary>There is no such operation.</summary>
-    NotFound,
-}
 
 /// <summary>Filters for listing operations.</summary>
 internal sealed record OperationQuery(string? SiteId = null, OperationStatus? Status = null, string? Workflow = null, string? BatchId = null, DateTimeOffset? CreatedAfter = null);
 
 /// <summary>
-/// Operation rows in Azure Tables: one row in its own partition per operation, so writes to different operations
-/// never contend and a hot batch spreads over the partition servers. The partition key is the operation id, a
-/// version-7 GUID whose text sorts by creation time: that makes the table its own creation-time index, which the
-/// sweep and the cleanup read by key range instead of scanning.
+/// The operations read model: one row per operation in its own partition, for listings and filters. The
+/// orchestration owns progress; a row holds what an operation is (written when it starts) and, once it ended, how it
+/// ended with its steps (written by its last activity). While an operation runs its row says <c>Pending</c>, and
+/// listings ask the orchestration for the live state. The partition key is the operation id, a version-7 GUID whose
+/// text sorts by creation time, so the table is its own creation-time index (listings and the cleanup read key ranges).
 /// </summary>
 internal sealed class OperationStore
 {
     private const string StateRowKey = "state";
 
-    // Table string properties hold 64 KiB (32K UTF-16 characters); steps with outputs can exceed one.
+    // Table string properties hold 64 KiB (32K UTF-16 characters); the steps of a long sequence can exceed one.
     private const int ChunkChars = 30_000;
     private const int MaxChunks = 16;
 
@@ -46,8 +32,6 @@ internal sealed class OperationStore
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private static readonly string[] Terminal = [nameof(OperationStatus.Succeeded), nameof(OperationStatus.Failed), nameof(OperationStatus.TimedOut), nameof(OperationStatus.Cancelled)];
-
     private readonly TableClient _table;
 
     public OperationStore(TableServiceClient service)
@@ -56,38 +40,23 @@ internal sealed class OperationStore
         _table = service.GetTableClient(FleetTables.Operations);
     }
 
-    /// <summary>Inserts a new operation; returns its ETag, or null if it already exists (a retried create).</summary>
-    public async Task<ETag?> InsertAsync(Operation operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await _table.AddEntityAsync(ToEntity(operation), cancellationToken);
-            return response.Headers.ETag;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return null;
-        }
-    }
+    /// <summary>Writes the row of an operation that is starting (a retried start rewrites the same values).</summary>
+    public Task AddStartedAsync(OperationView operation, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(ToEntity(operation, withSteps: false), TableUpdateMode.Replace, cancellationToken);
 
-    public async Task<(Operation Operation, ETag ETag)?> ReadAsync(string operationId, CancellationToken cancellationToken)
+    /// <summary>Writes several starting operations (a batch's children), each in its own partition.</summary>
+    public Task AddStartedAsync(IEnumerable<OperationView> operations, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(operations, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (operation, ct) => await AddStartedAsync(operation, ct));
+
+    /// <summary>Records how an operation ended, with its steps.</summary>
+    public Task RecordEndAsync(OperationView operation, CancellationToken cancellationToken) =>
+        _table.UpsertEntityAsync(ToEntity(operation, withSteps: true), TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<OperationView?> ReadAsync(string operationId, CancellationToken cancellationToken)
     {
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(operationId, StateRowKey, cancellationToken: cancellationToken);
-        return response.HasValue ? (FromEntity(response.Value!), response.Value!.ETag) : null;
-    }
-
-    /// <summary>Replaces the row if it still has <paramref name="etag"/>; returns the new ETag, or null if someone wrote first.</summary>
-    public async Task<ETag?> TryReplaceAsync(Operation operation, ETag etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var response = await _table.UpdateEntityAsync(ToEntity(operation), etag, TableUpdateMode.Replace, cancellationToken);
-            return response.Headers.ETag;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return null;
-        }
+        return response.HasValue ? FromEntity(response.Value!) : null;
     }
 
     public async Task DeleteAsync(string operationId, CancellationToken cancellationToken)
@@ -101,31 +70,24 @@ internal sealed class OperationStore
         }
     }
 
-    /// <summary>Ids of operations created in [from, to) that still owe something (unfinished, or an unsent outbox).</summary>
-    public IAsyncEnumerable<string> FindOpenCreatedAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        var open = string.Join(" and ", Terminal.Select(s => $"Status ne '{s}'"));
-        var filter = $"{KeyRange(from, to)} and (HasOutbox eq true or ({open}))";
-        return QueryKeysAsync(filter, cancellationToken);
-    }
-
-    /// <summary>Operations created before <paramref name="before"/>, with their status, for the cleanup.</summary>
-    public async IAsyncEnumerable<(string Id, OperationStatus Status, bool HasOutbox)> FindCreatedBeforeAsync(DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Operations created before <paramref name="before"/>, as their rows say, for the cleanup.</summary>
+    public async IAsyncEnumerable<OperationView> FindCreatedBeforeAsync(DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = $"PartitionKey lt '{OperationIds.LowerBound(before)}'";
-        await foreach (var e in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "Status", "HasOutbox"], cancellationToken: cancellationToken))
+        await foreach (var e in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            yield return (e.PartitionKey, Enum.Parse<OperationStatus>(e.GetString("Status")), e.GetBoolean("HasOutbox") == true);
+            yield return FromEntity(e);
         }
     }
 
     public const string PagingScope = "operations";
 
     /// <summary>
-    /// A page of operations matching <paramref name="query"/>, oldest first (keyset paging on the id). Not a hot
-    /// path: a filtered range scan, bounded below by <see cref="OperationQuery.CreatedAfter"/> when given.
+    /// A page of rows matching <paramref name="query"/>, oldest first (keyset paging on the id). Not a hot path: a
+    /// filtered range scan, bounded below by <see cref="OperationQuery.CreatedAfter"/> when given. A status filter on
+    /// an unfinished status matches every unfinished row: the caller refines it with the live status.
     /// </summary>
-    public async Task<LdFleet.Functions.Api.ListPage<Operation>> ListAsync(OperationQuery query, LdFleet.Functions.Api.PageRequest page, CancellationToken cancellationToken)
+    public async Task<LdFleet.Functions.Api.ListPage<OperationView>> ListAsync(OperationQuery query, LdFleet.Functions.Api.PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(page);
@@ -147,7 +109,8 @@ internal sealed class OperationStore
 
         if (query.Status is { } status)
         {
-            clauses.Add(TableClient.CreateQueryFilter($"Status eq {status.ToString()}"));
+            var stored = status.IsTerminal() ? status : OperationStatus.Pending;
+            clauses.Add(TableClient.CreateQueryFilter($"Status eq {stored.ToString()}"));
         }
 
         if (query.Workflow is not null)
@@ -160,7 +123,7 @@ internal sealed class OperationStore
             clauses.Add(TableClient.CreateQueryFilter($"BatchId eq {query.BatchId}"));
         }
 
-        var items = new List<Operation>();
+        var items = new List<OperationView>();
         await foreach (var entity in _table.QueryAsync<TableEntity>(string.Join(" and ", clauses), maxPerPage: page.PageSize, cancellationToken: cancellationToken))
         {
             items.Add(FromEntity(entity));
@@ -173,45 +136,26 @@ internal sealed class OperationStore
         return new(items, null);
     }
 
-    private static string KeyRange(DateTimeOffset from, DateTimeOffset to) =>
-        $"PartitionKey ge '{OperationIds.LowerBound(from)}' and PartitionKey lt '{OperationIds.LowerBound(to)}'";
-
-    private async IAsyncEnumerable<string> QueryKeysAsync(string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var entity in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken))
-        {
-            yield return entity.PartitionKey;
-        }
-    }
-
-    internal static TableEntity ToEntity(Operation operation)
+    private static TableEntity ToEntity(OperationView operation, bool withSteps)
     {
         var entity = new TableEntity(operation.Id, StateRowKey)
         {
-            [nameof(Operation.Workflow)] = operation.Workflow,
-            [nameof(Operation.SiteId)] = operation.SiteId,
-            [nameof(Operation.HostId)] = operation.HostId,
-            [nameof(Operation.Index)] = operation.Index,
-            [nameof(Operation.Status)] = operation.Status.ToString(),
-            [nameof(Operation.CreatedAt)] = operation.CreatedAt,
-            [nameof(Operation.UpdatedAt)] = operation.UpdatedAt,
-            [nameof(Operation.CompletedAt)] = operation.CompletedAt,
-            [nameof(Operation.Parameters)] = operation.Parameters.Count == 0 ? null : JsonSerializer.Serialize(operation.Parameters, Json),
-            [nameof(Operation.Script)] = operation.Script.IsDefaultOrEmpty ? null : JsonSerializer.Serialize(operation.Script, Json),
-            [nameof(Operation.Outbox)] = operation.Outbox is null ? null : JsonSerializer.Serialize(operation.Outbox, Json),
-            ["HasOutbox"] = operation.Outbox is not null,
-            [nameof(Operation.Result)] = operation.Result.Count == 0 ? null : JsonSerializer.Serialize(operation.Result, Json),
-            [nameof(Operation.ErrorCode)] = operation.ErrorCode,
-            [nameof(Operation.Error)] = Clip(operation.Error),
-            [nameof(Operation.BatchId)] = operation.BatchId,
-            [nameof(Operation.BatchItem)] = operation.BatchItem,
-            [nameof(Operation.CreatedBy)] = operation.CreatedBy,
-            [nameof(Operation.CancelRequestedAt)] = operation.CancelRequestedAt,
-            [nameof(Operation.IndexedFor)] = operation.IndexedFor,
-            [nameof(Operation.TraceParent)] = operation.TraceParent,
-            [nameof(Operation.TraceState)] = operation.TraceState,
+            [nameof(OperationView.Workflow)] = operation.Workflow,
+            [nameof(OperationView.SiteId)] = operation.SiteId,
+            [nameof(OperationView.HostId)] = operation.HostId,
+            [nameof(OperationView.Index)] = operation.Index,
+            [nameof(OperationView.Status)] = operation.Status.ToString(),
+            [nameof(OperationView.CreatedAt)] = operation.CreatedAt,
+            [nameof(OperationView.UpdatedAt)] = operation.UpdatedAt,
+            [nameof(OperationView.CompletedAt)] = operation.CompletedAt,
+            [nameof(OperationView.Parameters)] = operation.Parameters.Count == 0 ? null : JsonSerializer.Serialize(operation.Parameters, Json),
+            [nameof(OperationView.Result)] = operation.Result.Count == 0 ? null : JsonSerializer.Serialize(operation.Result, Json),
+            [nameof(OperationView.ErrorCode)] = operation.ErrorCode,
+            [nameof(OperationView.Error)] = Clip(operation.Error),
+            [nameof(OperationView.BatchId)] = operation.BatchId,
+            [nameof(OperationView.CreatedBy)] = operation.CreatedBy,
         };
-        var steps = JsonSerializer.Serialize(operation.Steps.IsDefault ? [] : operation.Steps, Json);
+        var steps = withSteps ? JsonSerializer.Serialize(operation.Steps, Json) : "[]";
         for (var chunk = 0; chunk * ChunkChars < steps.Length || chunk == 0; chunk++)
         {
             if (chunk >= MaxChunks)
@@ -225,7 +169,7 @@ internal sealed class OperationStore
         return entity;
     }
 
-    internal static Operation FromEntity(TableEntity entity)
+    private static OperationView FromEntity(TableEntity entity)
     {
         var steps = new StringBuilder();
         for (var chunk = 0; entity.GetString(ChunkName(chunk)) is { } part; chunk++)
@@ -233,32 +177,23 @@ internal sealed class OperationStore
             steps.Append(part);
         }
 
-        return new Operation
-        {
-            Id = entity.PartitionKey,
-            Workflow = entity.GetString(nameof(Operation.Workflow)),
-            SiteId = entity.GetString(nameof(Operation.SiteId)),
-            HostId = entity.GetString(nameof(Operation.HostId)),
-            Index = entity.GetInt32(nameof(Operation.Index)),
-            Status = Enum.Parse<OperationStatus>(entity.GetString(nameof(Operation.Status))),
-            CreatedAt = entity.GetDateTimeOffset(nameof(Operation.CreatedAt)) ?? default,
-            UpdatedAt = entity.GetDateTimeOffset(nameof(Operation.UpdatedAt)) ?? default,
-            CompletedAt = entity.GetDateTimeOffset(nameof(Operation.CompletedAt)),
-            Parameters = Deserialize<Dictionary<string, string>>(entity, nameof(Operation.Parameters)) is { } p ? p.ToImmutableSorted() : System.Collections.Immutable.ImmutableDictionary<string, string>.Empty,
-            Script = Deserialize<System.Collections.Immutable.ImmutableArray<SequenceStep>?>(entity, nameof(Operation.Script)) ?? [],
-            Steps = steps.Length == 0 ? [] : JsonSerializer.Deserialize<System.Collections.Immutable.ImmutableArray<Step>>(steps.ToString(), Json),
-            Outbox = Deserialize<Outbox>(entity, nameof(Operation.Outbox)),
-            Result = Deserialize<Dictionary<string, string>>(entity, nameof(Operation.Result)) is { } r ? r.ToImmutableSorted() : System.Collections.Immutable.ImmutableDictionary<string, string>.Empty,
-            ErrorCode = entity.GetString(nameof(Operation.ErrorCode)),
-            Error = entity.GetString(nameof(Operation.Error)),
-            BatchId = entity.GetString(nameof(Operation.BatchId)),
-            BatchItem = entity.GetInt32(nameof(Operation.BatchItem)),
-            CreatedBy = entity.GetString(nameof(Operation.CreatedBy)),
-            CancelRequestedAt = entity.GetDateTimeOffset(nameof(Operation.CancelRequestedAt)),
-            IndexedFor = entity.GetDateTimeOffset(nameof(Operation.IndexedFor)),
-            TraceParent = entity.GetString(nameof(Operation.TraceParent)),
-            TraceState = entity.GetString(nameof(Operation.TraceState)),
-        };
+        return new OperationView(
+            entity.PartitionKey,
+            entity.GetString(nameof(OperationView.Workflow)),
+            entity.GetString(nameof(OperationView.SiteId)),
+            entity.GetString(nameof(OperationView.HostId)),
+            entity.GetInt32(nameof(OperationView.Index)),
+            Enum.Parse<OperationStatus>(entity.GetString(nameof(OperationView.Status))),
+            entity.GetDateTimeOffset(nameof(OperationView.CreatedAt)) ?? default,
+            entity.GetDateTimeOffset(nameof(OperationView.UpdatedAt)) ?? default,
+            entity.GetDateTimeOffset(nameof(OperationView.CompletedAt)),
+            Deserialize<Dictionary<string, string>>(entity, nameof(OperationView.Parameters)) ?? new Dictionary<string, string>(),
+            Deserialize<Dictionary<string, string>>(entity, nameof(OperationView.Result)) ?? new Dictionary<string, string>(),
+            entity.GetString(nameof(OperationView.ErrorCode)),
+            entity.GetString(nameof(OperationView.Error)),
+            entity.GetString(nameof(OperationView.BatchId)),
+            entity.GetString(nameof(OperationView.CreatedBy)),
+            steps.Length == 0 ? [] : JsonSerializer.Deserialize<List<StepView>>(steps.ToString(), Json) ?? []);
     }
 
     private static string ChunkName(int chunk) => chunk == 0 ? "Steps" : string.Create(CultureInfo.InvariantCulture, $"Steps{chunk}");
@@ -267,12 +202,6 @@ internal sealed class OperationStore
         entity.GetString(name) is { } json ? JsonSerializer.Deserialize<T>(json, Json) : default;
 
     private static string? Clip(string? text) => text is { Length: > 8000 } ? text[..8000] : text;
-}
-
-internal static class DictionaryExtensions
-{
-    public static System.Collections.Immutable.ImmutableDictionary<string, string> ToImmutableSorted(this Dictionary<string, string> source) =>
-        source.ToImmutableDictionary(StringComparer.Ordinal);
 }
 
 /// <summary>Operation (and batch) ids: version-7 GUIDs in "N" format, whose text order is creation order.</summary>
@@ -285,4 +214,10 @@ internal static class OperationIds
         Math.Max(0, at.ToUnixTimeMilliseconds()).ToString("x12", CultureInfo.InvariantCulture);
 
     public static bool IsWellFormed(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    /// <summary>When an id was made (its 48-bit millisecond prefix); ids that are not version-7 GUIDs give the epoch.</summary>
+    public static DateTimeOffset CreatedAt(string id) =>
+        id.Length >= 12 && long.TryParse(id.AsSpan(0, 12), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : DateTimeOffset.UnixEpoch;
 }

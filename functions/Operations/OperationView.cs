@@ -40,6 +40,33 @@ internal sealed record OperationView(
             operation.CreatedBy,
             [.. operation.Steps.Select(StepView.From)]);
     }
+
+    /// <summary>
+    /// The view the orchestration publishes while it runs (its custom status). The provider keeps custom status in one
+    /// table property, which holds at most 64 KiB, so step texts are clipped harder until the view fits; the complete
+    /// view is the orchestration's output once it ends.
+    /// </summary>
+    public static OperationView Compact(Operation operation)
+    {
+        var full = From(operation);
+        foreach (var limit in ClipLimits)
+        {
+            var clipped = full with { Steps = [.. full.Steps.Select(s => s with { Output = Clip(s.Output, limit), Error = Clip(s.Error, Math.Max(limit, 256)) })] };
+            if (System.Text.Json.JsonSerializer.Serialize(clipped).Length <= MaxCompactChars)
+            {
+                return clipped;
+            }
+        }
+
+        return full with { Steps = [.. full.Steps.Select(s => s with { Output = null, Error = Clip(s.Error, 128), Data = new Dictionary<string, string>() })] };
+    }
+
+    // A table property holds 32K UTF-16 characters; the rest of the instance row and JSON escaping need the margin.
+    private const int MaxCompactChars = 24_000;
+    private static readonly int[] ClipLimits = [1024, 256, 0];
+
+    private static string? Clip(string? text, int limit) =>
+        text is null || text.Length <= limit ? text : limit == 0 ? null : text[..limit] + " [clipped; complete when the operation ends]";
 }
 
 /// <summary>One step of an operation as the API shows it.</summary>

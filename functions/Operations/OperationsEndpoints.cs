@@ -17,15 +17,15 @@ internal static class OperationsEndpoints
     {
         var api = endpoints.MapGroup("/api");
 
-        api.MapPost("/operations", (OperationRequest? request, HttpContext http, OperationEngine engine, CancellationToken ct) =>
-                StartAsync(request, http, engine, ct))
+        api.MapPost("/operations", (OperationRequest? request, HttpContext http, OperationService operations, CancellationToken ct) =>
+                StartAsync(request, http, operations, ct))
             .WithName("StartOperation")
             .RequireAuthorization(FleetPolicies.Operate)
             .WithIdempotencyKey();
 
         // The shortcut every dashboard button uses: POST .../emulators/3/launch, .../reboot, .../delete.
         api.MapPost("/sites/{siteId}/hosts/{hostId}/emulators/{index}/{workflow}",
-                (string siteId, string hostId, string index, string workflow, EmulatorActionBody? body, HttpContext http, OperationEngine engine, CancellationToken ct) =>
+                (string siteId, string hostId, string index, string workflow, EmulatorActionBody? body, HttpContext http, OperationService operations, CancellationToken ct) =>
                 {
                     if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed > OperationRequestValidator.MaxIndex)
                     {
@@ -35,7 +35,7 @@ internal static class OperationsEndpoints
                     }
 
                     var request = new OperationRequest { Workflow = workflow, SiteId = siteId, HostId = hostId, Index = parsed, Parameters = body?.Parameters };
-                    return StartAsync(request, http, engine, ct);
+                    return StartAsync(request, http, operations, ct);
                 })
             .WithName("StartEmulatorWorkflow")
             .RequireAuthorization(FleetPolicies.Operate)
@@ -59,7 +59,7 @@ internal static class OperationsEndpoints
             type: ProblemTypes.Forbidden);
 
     private static async Task<Results<AcceptedAtRoute<OperationView>, ValidationProblem, ProblemHttpResult>> StartAsync(
-        OperationRequest? request, HttpContext http, OperationEngine engine, CancellationToken cancellationToken)
+        OperationRequest? request, HttpContext http, OperationService operations, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -78,11 +78,11 @@ internal static class OperationsEndpoints
             return AdminRequired();
         }
 
-        var operation = await engine.StartAsync(request, new StartContext(CreatedBy: caller.Name), cancellationToken);
-        return TypedResults.AcceptedAtRoute(OperationView.From(operation), "GetOperation", new { operationId = operation.Id });
+        var operation = await operations.StartAsync(request, caller.Name, cancellationToken);
+        return TypedResults.AcceptedAtRoute(operation, "GetOperation", new { operationId = operation.Id });
     }
 
-    private static async Task<Results<Ok<OperationView>, ProblemHttpResult>> GetAsync(string operationId, OperationEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<OperationView>, ProblemHttpResult>> GetAsync(string operationId, OperationService operations, CancellationToken cancellationToken)
     {
         // Ids are 32 hex characters; anything else cannot exist, and must not reach a table query.
         if (!OperationIds.IsWellFormed(operationId))
@@ -90,13 +90,13 @@ internal static class OperationsEndpoints
             return NotFound(operationId);
         }
 
-        var operation = await engine.GetAsync(operationId, cancellationToken);
-        return operation is null ? NotFound(operationId) : TypedResults.Ok(OperationView.From(operation));
+        var operation = await operations.GetAsync(operationId, cancellationToken);
+        return operation is null ? NotFound(operationId) : TypedResults.Ok(operation);
     }
 
     private static async Task<Results<LdFleet.Functions.Api.PagedResult<OperationView>, ProblemHttpResult>> ListAsync(
         string? siteId, string? status, string? workflow, string? batchId, DateTimeOffset? createdAfter, string? pageSize, string? continuationToken,
-        OperationStore store, CancellationToken cancellationToken)
+        OperationService operations, CancellationToken cancellationToken)
     {
         var errors = new LdFleet.Functions.Api.FieldErrors();
         if (siteId is not null)
@@ -133,27 +133,26 @@ internal static class OperationsEndpoints
             return errors.ToProblem();
         }
 
-        var found = await store.ListAsync(new OperationQuery(siteId, parsedStatus, workflow, batchId, createdAfter), page, cancellationToken);
-        return new LdFleet.Functions.Api.PagedResult<OperationView>(new([.. found.Items.Select(OperationView.From)], found.Next));
+        return new LdFleet.Functions.Api.PagedResult<OperationView>(await operations.ListAsync(new OperationQuery(siteId, parsedStatus, workflow, batchId, createdAfter), page, cancellationToken));
     }
 
-    private static async Task<Results<Accepted<OperationView>, ProblemHttpResult>> CancelAsync(string operationId, OperationEngine engine, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<OperationView>, ProblemHttpResult>> CancelAsync(string operationId, OperationService operations, CancellationToken cancellationToken)
     {
         if (!OperationIds.IsWellFormed(operationId))
         {
             return NotFound(operationId);
         }
 
-        var (outcome, operation) = await engine.CancelAsync(operationId, null, cancellationToken);
+        var (outcome, operation) = await operations.CancelAsync(operationId, null, cancellationToken);
         return outcome switch
         {
-            ApplyOutcome.NotFound => NotFound(operationId),
-            ApplyOutcome.Unchanged => TypedResults.Problem(
+            CancelOutcome.NotFound => NotFound(operationId),
+            CancelOutcome.AlreadyEnded => TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "Operation already finished",
                 detail: $"Operation '{operationId}' is {operation!.Status} and can no longer be cancelled.",
                 type: ProblemTypes.Conflict),
-            _ => TypedResults.Accepted($"/api/operations/{operationId}", OperationView.From(operation!)),
+            _ => TypedResults.Accepted($"/api/operations/{operationId}", operation!),
         };
     }
 

@@ -8,13 +8,15 @@ using Microsoft.Extensions.Options;
 namespace LdFleet.Functions.Telemetry;
 
 /// <summary>
-/// The cloud app's metrics: operation state transitions, command latency (send to result) and relays online.
-/// Everything is counted where the engine already is; no instrument reads storage.
+/// The cloud app's metrics: operations created and ended, command latency (send to result) and relays online.
+/// Counted where the work already is (the API, the activity that records an operation's end); no instrument reads
+/// storage. Orchestrators never count: they replay.
 /// </summary>
 internal sealed class CloudMetrics
 {
     private readonly Counter<long> _transitions;
     private readonly Histogram<double> _latency;
+    private readonly Counter<long> _dropped;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _heartbeats = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<RelaysOptions> _relays;
@@ -26,34 +28,36 @@ internal sealed class CloudMetrics
         _relays = relays;
         var meter = meters.Create(FleetTelemetry.Name);
         _transitions = meter.CreateCounter<long>(
-            "ldfleet.operations.transitions", unit: "{operation}", description: "Operations entering a state (workflow, status); created operations count as entering their first state.");
+            "ldfleet.operations.transitions", unit: "{operation}", description: "Operations entering a state (workflow, status): Pending when created, then the state they end in.");
         _latency = meter.CreateHistogram<double>(
-            "ldfleet.command.latency", unit: "s", description: "From a command's send time to its result being applied in the cloud (action, outcome).");
+            "ldfleet.command.latency", unit: "s", description: "From a command's send to its result reaching the orchestration (action, outcome), recorded when the operation ends.");
+        _dropped = meter.CreateCounter<long>(
+            "ldfleet.relay.reports.dropped", unit: "{report}", description: "Relay reports dropped (reason: UnknownOperation, Finished, Duplicate, ForeignSite, Invalid).");
         meter.CreateObservableGauge(
             "ldfleet.relays.online", OnlineRelays, unit: "{relay}",
             description: "Relays whose heartbeat this instance received within Relays:OfflineAfter.");
     }
 
-    /// <summary>Counts a change of the operation's status (nothing when the status stayed the same).</summary>
-    public void Transition(Operation? before, Operation after)
+    /// <summary>Counts an operation entering <paramref name="status"/>: created ones enter Pending, finished ones their end.</summary>
+    public void Transition(string workflow, OperationStatus status) =>
+        _transitions.Add(1, new(FleetTelemetry.Tags.Workflow, workflow), new(FleetTelemetry.Tags.Status, status.ToString()));
+
+    /// <summary>Counts a relay report that was not applied, by why.</summary>
+    public void ReportDropped(string reason) => _dropped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Records how long a finished step's command took from its send until its result arrived.</summary>
+    public void CommandAnswered(StepView step)
     {
-        ArgumentNullException.ThrowIfNull(after);
-        if (before?.Status == after.Status)
+        ArgumentNullException.ThrowIfNull(step);
+        if (step.CompletedAt is not { } completed || step.ErrorCode is "NoAnswer" or "Cancelled" or "Expired")
         {
             return;
         }
 
-        _transitions.Add(1, new(FleetTelemetry.Tags.Workflow, after.Workflow), new(FleetTelemetry.Tags.Status, after.Status.ToString()));
-    }
-
-    /// <summary>Records how long a step's command took from its send time until its result was applied.</summary>
-    public void CommandAnswered(Step step, string outcome)
-    {
-        ArgumentNullException.ThrowIfNull(step);
-        var elapsed = _time.GetUtcNow() - (step.DispatchedAt ?? step.SendAt);
+        var elapsed = completed - (step.DispatchedAt ?? step.SendAt);
         if (elapsed >= TimeSpan.Zero)
         {
-            _latency.Record(elapsed.TotalSeconds, new(FleetTelemetry.Tags.Action, step.Action), new(FleetTelemetry.Tags.Outcome, outcome));
+            _latency.Record(elapsed.TotalSeconds, new(FleetTelemetry.Tags.Action, step.Action), new(FleetTelemetry.Tags.Outcome, step.Status.ToString()));
         }
     }
 

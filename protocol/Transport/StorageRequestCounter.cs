@@ -5,7 +5,7 @@ using Azure.Core.Pipeline;
 namespace LdFleet.Protocol.Transport;
 
 /// <summary>
-/// Counts every request the Azure Storage clients send (tables and queues, retries included: each is a billed
+/// Counts every request the Azure Storage clients send (tables, queues and blobs, retries included: each is a billed
 /// transaction), as totals for benchmarks and as the <c>ldfleet.storage.requests</c> metric.
 /// </summary>
 public sealed class StorageRequestCounter : IDisposable
@@ -17,6 +17,7 @@ public sealed class StorageRequestCounter : IDisposable
     private readonly Counter<long> _requests;
     private long _tables;
     private long _queues;
+    private long _blobs;
     private long _queueSends;
     private long _queueDeletes;
 
@@ -25,6 +26,7 @@ public sealed class StorageRequestCounter : IDisposable
         _requests = _meter.CreateCounter<long>("ldfleet.storage.requests", description: "Azure Storage requests sent (billed transactions).");
         TablePolicy = new Policy(this, "table");
         QueuePolicy = new Policy(this, "queue");
+        BlobPolicy = new Policy(this, "blob");
     }
 
     /// <summary>Add to the Tables client's options (per retry: every attempt is a transaction).</summary>
@@ -33,11 +35,16 @@ public sealed class StorageRequestCounter : IDisposable
     /// <summary>Add to the Queues client's options.</summary>
     public HttpPipelinePolicy QueuePolicy { get; }
 
+    /// <summary>Add to the Blobs client's options (the Durable Task backend keeps leases and large payloads there).</summary>
+    public HttpPipelinePolicy BlobPolicy { get; }
+
     public long Tables => Interlocked.Read(ref _tables);
 
     public long Queues => Interlocked.Read(ref _queues);
 
-    public long Total => Tables + Queues;
+    public long Blobs => Interlocked.Read(ref _blobs);
+
+    public long Total => Tables + Queues + Blobs;
 
     /// <summary>Queue messages sent (POST .../messages); with <see cref="QueueDeletes"/> the messages an operation costs.</summary>
     public long QueueSends => Interlocked.Read(ref _queueSends);
@@ -49,7 +56,19 @@ public sealed class StorageRequestCounter : IDisposable
 
     private void Count(string service, HttpMessage message)
     {
-        Interlocked.Increment(ref service == "table" ? ref _tables : ref _queues);
+        switch (service)
+        {
+            case "table":
+                Interlocked.Increment(ref _tables);
+                break;
+            case "queue":
+                Interlocked.Increment(ref _queues);
+                break;
+            default:
+                Interlocked.Increment(ref _blobs);
+                break;
+        }
+
         if (service == "queue" && message.Request.Uri.Path.Contains("/messages", StringComparison.Ordinal))
         {
             if (message.Request.Method == RequestMethod.Post)

@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using Azure.Data.Tables;
 using LdFleet.Functions.Batches;
 using LdFleet.Functions.Inventory;
+using LdFleet.Functions.Operations.Orchestration;
+using Microsoft.DurableTask.Client;
 using LdFleet.Functions.Storage;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +13,7 @@ internal sealed class CleanupOptions
 {
     public const string SectionName = "Cleanup";
 
-    /// <summary>Finished operations and batches older than this are deleted.</summary>
+    /// <summary>Finished operations and batches older than this are deleted, with their orchestrations' history.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "Cleanup:Retention must be between 1 second and 10 years.")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 
@@ -25,17 +27,18 @@ internal sealed class CleanupOptions
 }
 
 /// <summary>What one cleanup pass did.</summary>
-internal sealed record CleanupReport(int OperationsPurged, int OperationsExpired, int BatchesPurged, int RelaysMarkedOffline);
+internal sealed record CleanupReport(int OperationsPurged, int OperationsExpired, int OperationsReconciled, int BatchesPurged, int InstancesPurged, int RelaysMarkedOffline);
 
 /// <summary>
-/// Housekeeping: purges finished operations and batches past retention, expires operations stuck far beyond
-/// their deadlines, and marks relays offline once their heartbeats stop. Reads only key ranges (ids sort by
-/// creation time) and the one-partition relay table.
+/// Housekeeping: purges finished operations and batches past retention (rows and orchestration history), expires
+/// operations still running far beyond any deadline, brings rows up to date whose orchestration ended without
+/// recording it, and marks relays offline once their heartbeats stop. Reads only key ranges (ids sort by creation
+/// time) and the one-partition relay table.
 /// </summary>
 internal sealed partial class CleanupJob
 {
     private readonly OperationStore _operations;
-    private readonly OperationEngine _engine;
+    private readonly DurableTaskClient _durable;
     private readonly BatchStore _batches;
     private readonly TableClient _relays;
     private readonly TimeProvider _time;
@@ -45,7 +48,7 @@ internal sealed partial class CleanupJob
 
     public CleanupJob(
         OperationStore operations,
-        OperationEngine engine,
+        DurableTaskClient durable,
         BatchStore batches,
         TableServiceClient tables,
         TimeProvider time,
@@ -54,7 +57,7 @@ internal sealed partial class CleanupJob
         ILogger<CleanupJob> logger)
     {
         _operations = operations;
-        _engine = engine;
+        _durable = durable;
         _batches = batches;
         _relays = tables.GetTableClient(FleetTables.Relays);
         _time = time;
@@ -67,19 +70,47 @@ internal sealed partial class CleanupJob
     {
         var now = _time.GetUtcNow();
         var options = _options.CurrentValue;
-        int purged = 0, expired = 0, batchesPurged = 0;
+        int purged = 0, expired = 0, reconciled = 0, batchesPurged = 0;
 
-        await foreach (var (id, status, hasOutbox) in _operations.FindCreatedBeforeAsync(now - options.ExpireAfter, cancellationToken))
+        var scanBefore = now - (options.ExpireAfter < options.Retention ? options.ExpireAfter : options.Retention);
+        await foreach (var row in _operations.FindCreatedBeforeAsync(scanBefore, cancellationToken))
         {
-            if (!status.IsTerminal())
+            if (row.Status.IsTerminal())
             {
-                var (outcome, _) = await _engine.ExpireAsync(id, cancellationToken);
-                expired += outcome == ApplyOutcome.Applied ? 1 : 0;
+                if (now - row.CreatedAt > options.Retention)
+                {
+                    await _durable.PurgeInstanceAsync(row.Id, cancellation: cancellationToken);
+                    await _operations.DeleteAsync(row.Id, cancellationToken);
+                    purged++;
+                }
+
+                continue;
             }
-            else if (!hasOutbox && OperationIdAge(id, now) > options.Retention)
+
+            if (now - row.CreatedAt <= options.ExpireAfter)
             {
-                await _operations.DeleteAsync(id, cancellationToken);
-                purged++;
+                continue;
+            }
+
+            // The row says it runs: ask the orchestration.
+            var instance = await _durable.GetInstanceAsync(row.Id, getInputsAndOutputs: true, cancellationToken);
+            if (instance is null)
+            {
+                // Recorded, but its start never happened (the API failed in between): nothing ran.
+                await _operations.RecordEndAsync(row with { Status = OperationStatus.Failed, ErrorCode = "NotStarted", Error = "The operation was recorded but its orchestration was never started.", CompletedAt = now, UpdatedAt = now }, cancellationToken);
+                reconciled++;
+            }
+            else if (instance.IsCompleted)
+            {
+                // Ended, but its last activity could not write the row.
+                await _operations.RecordEndAsync(OperationViews.FromInstance(instance, row), cancellationToken);
+                reconciled++;
+            }
+            else
+            {
+                await _durable.RaiseEventAsync(row.Id, OperationEvents.Stop, new StopRequest(StopKind.Expire), cancellationToken);
+                LogExpired(_logger, row.Id, row.CreatedAt);
+                expired++;
             }
         }
 
@@ -87,14 +118,19 @@ internal sealed partial class CleanupJob
         {
             if (status is null || status.Value.IsTerminal())
             {
+                await _durable.PurgeInstanceAsync(id, cancellation: cancellationToken);
                 await _batches.PurgeAsync(id, cancellationToken);
                 batchesPurged++;
             }
         }
 
+        // Whatever else ended long ago (instances whose rows are gone: a batch's earlier generations, strays).
+        var terminal = new[] { OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated };
+        var instances = await _durable.PurgeAllInstancesAsync(new PurgeInstancesFilter(CreatedTo: now - options.Retention, Statuses: terminal), cancellation: cancellationToken);
+
         var offline = await MarkRelaysOfflineAsync(now, cancellationToken);
-        var report = new CleanupReport(purged, expired, batchesPurged, offline);
-        LogCleaned(_logger, report.OperationsPurged, report.OperationsExpired, report.BatchesPurged, report.RelaysMarkedOffline);
+        var report = new CleanupReport(purged, expired, reconciled, batchesPurged, instances.PurgedInstanceCount, offline);
+        LogCleaned(_logger, report.OperationsPurged, report.OperationsExpired, report.OperationsReconciled, report.BatchesPurged, report.InstancesPurged, report.RelaysMarkedOffline);
         return report;
     }
 
@@ -124,13 +160,11 @@ internal sealed partial class CleanupJob
         return marked;
     }
 
-    private static TimeSpan OperationIdAge(string id, DateTimeOffset now) =>
-        long.TryParse(id.AsSpan(0, 12), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var ms)
-            ? now - DateTimeOffset.FromUnixTimeMilliseconds(ms)
-            : TimeSpan.MaxValue;
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Cleanup: {Purged} operations purged, {Expired} expired, {Reconciled} rows brought up to date, {Batches} batches purged, {Instances} more instances purged, {Offline} relays marked offline")]
+    private static partial void LogCleaned(ILogger logger, int purged, int expired, int reconciled, int batches, int instances, int offline);
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Cleanup: {Purged} operations purged, {Expired} expired, {Batches} batches purged, {Offline} relays marked offline")]
-    private static partial void LogCleaned(ILogger logger, int purged, int expired, int batches, int offline);
+    [LoggerMessage(EventId = 2304, Level = LogLevel.Warning, Message = "{OperationId}: still running since {CreatedAt}, past Cleanup:ExpireAfter; told to stop (it ends TimedOut/Expired)")]
+    private static partial void LogExpired(ILogger logger, string operationId, DateTimeOffset createdAt);
 
     [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, Message = "Relay of site {SiteId} is offline (last heartbeat {LastHeartbeat})")]
     private static partial void LogRelayOffline(ILogger logger, string siteId, DateTimeOffset? lastHeartbeat);

@@ -39,7 +39,7 @@ public sealed class ApiBehaviourTests
     [Fact]
     public async Task RateLimit_Is429WithRetryAfter_PerCaller()
     {
-        await using var app = FleetApp.Start(_fixture.Azurite.ConnectionString, customHandler: false, new Dictionary<string, string?> { ["Api:RateLimit:Burst"] = "5", ["Api:RateLimit:PerSecond"] = "1" });
+        await using var app = FleetApp.Start(_fixture.Azurite.ConnectionString, new Dictionary<string, string?> { ["Api:RateLimit:Burst"] = "5", ["Api:RateLimit:PerSecond"] = "1" });
         using var alice = app.Client(FleetRoles.Read, "alice");
         using var bob = app.Client(FleetRoles.Read, "bob");
 
@@ -75,7 +75,7 @@ public sealed class ApiBehaviourTests
         using var off = await Preflight(_fixture.SelfHosted, "https://dashboard.example");
         Assert.False(off.Headers.Contains("Access-Control-Allow-Origin"));
 
-        await using var app = FleetApp.Start(_fixture.Azurite.ConnectionString, customHandler: false, new Dictionary<string, string?> { ["Api:Cors:AllowedOrigins:0"] = "https://dashboard.example" });
+        await using var app = FleetApp.Start(_fixture.Azurite.ConnectionString, new Dictionary<string, string?> { ["Api:Cors:AllowedOrigins:0"] = "https://dashboard.example" });
         using var allowed = await Preflight(app, "https://dashboard.example");
         using var denied = await Preflight(app, "https://evil.example");
         Assert.Equal("https://dashboard.example", allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using LdFleet.Functions.Api.Security;
-using LdFleet.Functions.Hosting;
 using LdFleet.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -19,27 +18,19 @@ public sealed class ApiFixture : IAsyncLifetime
     public static readonly string SigningKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     private readonly Lazy<FleetApp> _selfHosted;
-    private readonly Lazy<FleetApp> _customHandler;
 
-    public ApiFixture()
-    {
-        _selfHosted = new(() => FleetApp.Start(Azurite.ConnectionString, customHandler: false));
-        _customHandler = new(() => FleetApp.Start(Azurite.ConnectionString, customHandler: true));
-    }
+    public ApiFixture() => _selfHosted = new(() => FleetApp.Start(Azurite.ConnectionString));
 
     public AzuriteServer Azurite { get; private set; } = null!;
 
     /// <summary>The app hosting itself (its own timers and queue consumer).</summary>
     public FleetApp SelfHosted => _selfHosted.Value;
 
-    /// <summary>The app as the Functions host runs it: FUNCTIONS_CUSTOMHANDLER_PORT set, invocation endpoints mapped.</summary>
-    public FleetApp CustomHandler => _customHandler.Value;
-
     public async Task InitializeAsync() => Azurite = await AzuriteServer.StartAsync();
 
     public async Task DisposeAsync()
     {
-        foreach (var app in new[] { _selfHosted, _customHandler }.Where(l => l.IsValueCreated).Select(l => l.Value))
+        foreach (var app in new[] { _selfHosted }.Where(l => l.IsValueCreated).Select(l => l.Value))
         {
             await app.DisposeAsync();
         }
@@ -69,7 +60,7 @@ public sealed class FleetApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static FleetApp Start(string storage, bool customHandler, IReadOnlyDictionary<string, string?>? settings = null)
+    public static FleetApp Start(string storage, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var port = FreePort.Next();
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -83,14 +74,7 @@ public sealed class FleetApp : IAsyncDisposable
             b.UseSetting("Api:RateLimit:Burst", "100000");
             b.UseSetting("Api:RateLimit:PerSecond", "100000");
             b.UseSetting("RelayResults:MaxPollInterval", "00:00:00.200");
-            if (customHandler)
-            {
-                b.UseSetting(HostingMode.PortVariable, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                b.UseSetting("urls", $"http://127.0.0.1:{port}");
-            }
+            b.UseSetting("urls", $"http://127.0.0.1:{port}");
 
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {

@@ -44,7 +44,7 @@ public sealed class FuzzTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteServer.StartAsync();
-        _app = FleetApp.Start(_azurite.ConnectionString, customHandler: false);
+        _app = FleetApp.Start(_azurite.ConnectionString);
 
         // Something to attack: a site with a host and labelled emulators.
         using var admin = _app.Client(FleetRoles.Admin);

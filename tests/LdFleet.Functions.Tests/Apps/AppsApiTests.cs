@@ -49,7 +49,7 @@ public sealed class AppsApiTests
         using var noName = await Upload(client, Apk("a"), null);
         using var traversal = await Upload(client, Apk("a"), "../../etc/passwd");
         using var json = await client.PostAsync(new Uri("/api/apps?name=a.apk", UriKind.Relative), new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
-        await using var large = FleetApp.Start(_fixture.Azurite.ConnectionString, customHandler: false, new Dictionary<string, string?> { ["Apps:MaxApkBytes"] = "4096" });
+        await using var large = FleetApp.Start(_fixture.Azurite.ConnectionString, new Dictionary<string, string?> { ["Apps:MaxApkBytes"] = "4096" });
         using var largeClient = large.Client(FleetRoles.Operate);
         using var tooLarge = await Upload(largeClient, new byte[10_000], "big.apk");
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using LdFleet.Functions.Api.Security;
-using LdFleet.Functions.CustomHandler;
 using LdFleet.Functions.Tests.Api;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -32,7 +31,6 @@ public sealed class RoleMatrixTests
         Anonymous,
 
         /// <summary>The Functions host only: custom-handler mode, Kestrel on loopback, outside the /api prefix the platform forwards.</summary>
-        FunctionHost,
     }
 
     private static readonly Dictionary<(string Method, string Pattern), Access> Expected = new()
@@ -80,10 +78,6 @@ public sealed class RoleMatrixTests
 
         [("GET", "/api/audit")] = Access.Admin,
 
-        [("POST", "/" + FunctionNames.Sweep)] = Access.FunctionHost,
-        [("POST", "/" + FunctionNames.Cleanup)] = Access.FunctionHost,
-        [("POST", "/" + FunctionNames.RelayResults)] = Access.FunctionHost,
-        [("POST", "/" + FunctionNames.RelayResultsStorage)] = Access.FunctionHost,
     };
 
     private readonly ApiFixture _fixture;
@@ -93,8 +87,7 @@ public sealed class RoleMatrixTests
     [Fact]
     public void EveryEndpoint_IsDeclared_WithMatchingAuthorizationMetadata()
     {
-        // Custom-handler mode maps everything self-hosted mode maps, plus the invocation endpoints.
-        var endpoints = Endpoints(_fixture.CustomHandler);
+        var endpoints = Endpoints(_fixture.SelfHosted);
         var problems = new List<string>();
         foreach (var (method, pattern, endpoint) in endpoints)
         {
@@ -108,11 +101,8 @@ public sealed class RoleMatrixTests
             var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).Where(p => p is not null).Distinct().ToList();
             switch (access)
             {
-                case Access.Anonymous or Access.FunctionHost when !anonymous:
+                case Access.Anonymous when !anonymous:
                     problems.Add($"{method} {pattern} is declared {access} but is not AllowAnonymous");
-                    break;
-                case Access.FunctionHost when endpoint.Metadata.GetMetadata<FunctionInvocationMetadata>() is null:
-                    problems.Add($"{method} {pattern} is declared FunctionHost but is not a function invocation endpoint");
                     break;
                 case Access.Read or Access.Operate or Access.Admin when anonymous:
                     problems.Add($"{method} {pattern} must not allow anonymous callers");
@@ -132,18 +122,9 @@ public sealed class RoleMatrixTests
     }
 
     [Fact]
-    public void SelfHosted_HasNoInvocationEndpoints()
-    {
-        var endpoints = Endpoints(_fixture.SelfHosted);
-
-        Assert.DoesNotContain(endpoints, e => e.Endpoint.Metadata.GetMetadata<FunctionInvocationMetadata>() is not null);
-        Assert.Equal(Expected.Count(e => e.Value != Access.FunctionHost), endpoints.Count);
-    }
-
-    [Fact]
     public async Task EveryEndpoint_AnswersEachCaller_ExactlyAsDeclared()
     {
-        var app = _fixture.CustomHandler;
+        var app = _fixture.SelfHosted;
         var callers = new (string Name, string? Token, Access? Role)[]
         {
             ("no token", null, null),
@@ -178,7 +159,7 @@ public sealed class RoleMatrixTests
                 var authenticated = token is not null && name is "no role" or "Read" or "Operate" or "Admin";
                 var expected = access switch
                 {
-                    Access.Anonymous or Access.FunctionHost => "through",
+                    Access.Anonymous => "through",
                     _ when !authenticated => "401",
                     _ when role is null || !Satisfies(role.Value, access) => "403",
                     _ => "through",

@@ -53,16 +53,6 @@ public sealed class StartupSecurityTests
     }
 
     [Fact]
-    public void BadCustomHandlerPort_StopsTheApp()
-    {
-        using var factory = Factory("Development", ("Auth:DevIssuer:Enabled", "true"), ("Auth:DevIssuer:SigningKey", Key), ("FUNCTIONS_CUSTOMHANDLER_PORT", "http"));
-
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-
-        Assert.Contains("FUNCTIONS_CUSTOMHANDLER_PORT", error.ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task EntraWithoutInstance_UsesThePublicCloud_AndAnonymousEndpointsAnswer()
     {
         await using var azurite = await AzuriteServer.StartAsync();

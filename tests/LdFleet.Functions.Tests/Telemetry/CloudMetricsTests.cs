@@ -5,7 +5,6 @@ using LdFleet.Functions.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using static LdFleet.Functions.Tests.Operations.Decide;
 
 namespace LdFleet.Functions.Tests.Telemetry;
 
@@ -41,32 +40,43 @@ public sealed class CloudMetricsTests : IDisposable
     }
 
     [Fact]
-    public void Transition_CountsOnlyStatusChanges_ByWorkflowAndStatus()
+    public void Transition_CountsByWorkflowAndStatus()
     {
-        var created = Start("launch", 0);
-        var dispatched = created with { Status = OperationStatus.Dispatched };
-
-        _metrics.Transition(null, created);
-        _metrics.Transition(created, dispatched);
-        _metrics.Transition(dispatched, dispatched with { UpdatedAt = dispatched.UpdatedAt.AddSeconds(1) });
+        _metrics.Transition("launch", OperationStatus.Pending);
+        _metrics.Transition("launch", OperationStatus.Succeeded);
 
         var transitions = _measured.Where(m => m.Instrument == "ldfleet.operations.transitions").ToList();
-        Assert.Equal(["Pending", "Dispatched"], transitions.Select(m => (string)m.Tags["ldfleet.status"]!));
+        Assert.Equal(["Pending", "Succeeded"], transitions.Select(m => (string)m.Tags["ldfleet.status"]!));
         Assert.All(transitions, m => Assert.Equal("launch", m.Tags["ldfleet.workflow"]));
     }
 
     [Fact]
-    public void CommandAnswered_RecordsSecondsFromSendToResult()
+    public void CommandAnswered_RecordsSecondsFromSendToResult_AndSkipsStepsWithoutAnAnswer()
     {
-        var step = Start("launch", 0).Current!;
-        _time.Advance(step.SendAt - _time.GetUtcNow() + TimeSpan.FromMilliseconds(250));
+        var sent = _time.GetUtcNow();
+        var answered = Step("launch", OperationStatus.Succeeded, null, sent, sent.AddMilliseconds(250));
 
-        _metrics.CommandAnswered(step, "Succeeded");
+        _metrics.CommandAnswered(answered);
+        _metrics.CommandAnswered(answered with { Status = OperationStatus.TimedOut, ErrorCode = "NoAnswer" });
+        _metrics.CommandAnswered(answered with { CompletedAt = null });
 
         var latency = Assert.Single(_measured, m => m.Instrument == "ldfleet.command.latency");
         Assert.Equal(0.25, latency.Value, precision: 3);
         Assert.Equal(("launch", "Succeeded"), ((string)latency.Tags["ldfleet.action"]!, (string)latency.Tags["ldfleet.outcome"]!));
     }
+
+    [Fact]
+    public void ReportDropped_CountsByReason()
+    {
+        _metrics.ReportDropped("Finished");
+        _metrics.ReportDropped("UnknownOperation");
+
+        Assert.Equal(["Finished", "UnknownOperation"], _measured.Where(m => m.Instrument == "ldfleet.relay.reports.dropped").Select(m => (string)m.Tags["reason"]!));
+    }
+
+    private static StepView Step(string action, OperationStatus status, string? errorCode, DateTimeOffset dispatchedAt, DateTimeOffset? completedAt) => new(
+        action, action, 0, status, 1, "op.1.1", dispatchedAt, dispatchedAt.AddMinutes(5), dispatchedAt.AddMinutes(7), dispatchedAt, null, completedAt,
+        0, "", errorCode, null, new Dictionary<string, string>());
 
     [Fact]
     public void RelaysOnline_CountsSitesHeardFromWithinTheOfflineWindow()

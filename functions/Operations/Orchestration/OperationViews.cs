@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.DurableTask.Client;
+
+namespace LdFleet.Functions.Operations.Orchestration;
+
+/// <summary>The API's view of an operation, built from what its orchestration holds.</summary>
+internal static class OperationViews
+{
+    /// <summary>An operation that has not begun its first step.</summary>
+    public static OperationView Pending(string operationId, OperationInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new(
+            operationId, input.Workflow, input.SiteId, input.HostId, input.Index, OperationStatus.Pending, input.CreatedAt, input.CreatedAt, null,
+            input.Parameters, new Dictionary<string, string>(), null, null, input.BatchId, input.CreatedBy, []);
+    }
+
+    /// <summary>
+    /// The operation as its orchestration stands: the output once it completed, the published custom status while it
+    /// runs, and for an instance that failed or was terminated outside the workflow's own logic (a bug, an unreadable
+    /// input, an operator's terminate) the last published view marked Failed with the reason. <paramref name="fallback"/>
+    /// (the read model's row) names the operation when the instance holds nothing readable.
+    /// </summary>
+    public static OperationView FromInstance(OrchestrationMetadata instance, OperationView? fallback = null)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed && TryRead(instance.ReadOutputAs<OperationView>) is { } output)
+        {
+            return output;
+        }
+
+        var last = TryRead(instance.ReadCustomStatusAs<OperationView>)
+            ?? (TryRead(instance.ReadInputAs<OperationInput>) is { } input ? Pending(instance.InstanceId, input) : null)
+            ?? fallback
+            ?? new OperationView(instance.InstanceId, "", "", "", null, OperationStatus.Pending, instance.CreatedAt, instance.LastUpdatedAt, null,
+                new Dictionary<string, string>(), new Dictionary<string, string>(), null, null, null, null, []);
+        return instance.RuntimeStatus switch
+        {
+            OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated or OrchestrationRuntimeStatus.Completed => last with
+            {
+                Status = OperationStatus.Failed,
+                ErrorCode = "EngineFailure",
+                Error = instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated
+                    ? "The operation's orchestration was terminated."
+                    : $"The operation's orchestration failed: {instance.FailureDetails?.ErrorMessage ?? "no reason recorded"}",
+                CompletedAt = instance.LastUpdatedAt,
+                UpdatedAt = instance.LastUpdatedAt,
+            },
+            _ => last,
+        };
+    }
+
+    private static T? TryRead<T>(Func<T?> read)
+        where T : class
+    {
+        try
+        {
+            return read();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
+    }
+}
