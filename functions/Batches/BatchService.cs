@@ -20,6 +20,13 @@ internal sealed class BatchOptions
     /// <summary>How often a running batch asks its running children whether they ended (in case an end was never reported).</summary>
     [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Batches:CheckInterval must be between 1 second and 1 hour.")]
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Child ends one generation of a batch's orchestration handles before it continues as new: bounds its history
+    /// (about five events per child end) so replays stay cheap whatever the batch size.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(10, 2000, ErrorMessage = "Batches:EndsPerGeneration must be between 10 and 2000.")]
+    public int EndsPerGeneration { get; set; } = 300;
 }
 
 /// <summary>
@@ -93,6 +100,7 @@ internal sealed partial class BatchService
             TraceState = traceState,
             Settings = _operations.CurrentValue,
             CheckInterval = _options.CurrentValue.CheckInterval,
+            EndsPerGeneration = _options.CurrentValue.EndsPerGeneration,
         };
         await _durable.ScheduleNewOrchestrationInstanceAsync(TaskNames.Batch, input, new StartOrchestrationOptions(batch.Id), cancellationToken);
         LogCreated(_logger, batch.Id, batch.Workflow, batch.Total, batch.MaxConcurrency.ToString(), batch.MaxErrors.ToString());

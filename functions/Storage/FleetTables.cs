@@ -6,7 +6,6 @@ internal static class FleetTables
     public const string Operations = "operations";
     public const string Relays = "relays";
     public const string Emulators = "emulators";
-    public const string Deadlines = "deadlines";
     public const string Batches = "batches";
 
     /// <summary>Registered sites (one partition) and their hosts (one partition per site).</summary>
@@ -21,5 +20,5 @@ internal static class FleetTables
     /// <summary>Uploaded APKs, keyed by content hash.</summary>
     public const string Apps = "apps";
 
-    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Deadlines, Batches, Sites, Audit, Idempotency, Apps];
+    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Batches, Sites, Audit, Idempotency, Apps];
 }

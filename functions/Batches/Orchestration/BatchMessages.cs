@@ -37,6 +37,9 @@ internal sealed record BatchInput
     /// <summary>How often the batch asks its running children whether they ended (in case an end was never reported).</summary>
     public required TimeSpan CheckInterval { get; init; }
 
+    /// <summary>Child ends handled by one generation before it continues as new (bounds the history).</summary>
+    public required int EndsPerGeneration { get; init; }
+
     /// <summary>Null for the first generation; afterwards what the previous one handed over (ContinueAsNew).</summary>
     public BatchProgress? Progress { get; init; }
 }

@@ -19,9 +19,6 @@ namespace LdFleet.Functions.Batches.Orchestration;
 /// </remarks>
 internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?>
 {
-    /// <summary>Child ends handled by one generation before it continues as new (bounds the history).</summary>
-    internal const int EndsPerGeneration = 300;
-
     /// <summary>Targets read from the table at a time, and the most kept waiting in memory.</summary>
     private const int ReadChunk = 200;
     private const int MaxWaiting = 1_000;
@@ -91,9 +88,15 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                     _stopReason = string.IsNullOrWhiteSpace(cancel.Result.Reason) ? "Cancelled by request." : $"Cancelled by request: {cancel.Result.Reason}";
                 }
 
+                // Past its share of child ends a generation starts nothing new, so its activities drain and it can hand over.
+                var draining = handled >= _input.EndsPerGeneration;
                 await StopIfDueAsync(reading is null);
-                starting ??= StartMore();
-                if (reading is null && NeedsMoreTargets())
+                if (!draining)
+                {
+                    starting ??= StartMore();
+                }
+
+                if (!draining && reading is null && NeedsMoreTargets())
                 {
                     reading = _context.CallActivityAsync<List<ChildTarget>>(TaskNames.ReadBatchItems, new ReadItemsInput(_input.BatchId, _nextSeq, ReadChunk), ActivityRetry.ReadModel);
                 }
@@ -104,7 +107,7 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                     break;
                 }
 
-                if (handled >= EndsPerGeneration && starting is null && reading is null && checking is null)
+                if (draining && starting is null && reading is null && checking is null)
                 {
                     // Hand over and start a fresh history; child ends that arrived meanwhile are kept for the next one.
                     DurableTimers.CancelNow(checkTimer);

@@ -21,15 +21,17 @@ internal sealed partial class TaskHubWorkerService : IHostedService, IAsyncDispo
     private readonly AzureStorageOrchestrationService _service;
     private readonly DurableTaskShimFactory _shims;
     private readonly IServiceProvider _services;
+    private readonly IEnumerable<ExtraDurableTasks> _extras;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<TaskHubWorkerService> _logger;
     private TaskHubWorker? _worker;
 
-    public TaskHubWorkerService(AzureStorageOrchestrationService service, DurableTaskShimFactory shims, IServiceProvider services, ILoggerFactory loggers)
+    public TaskHubWorkerService(AzureStorageOrchestrationService service, DurableTaskShimFactory shims, IServiceProvider services, IEnumerable<ExtraDurableTasks> extras, ILoggerFactory loggers)
     {
         _service = service;
         _shims = shims;
         _services = services;
+        _extras = extras;
         _loggers = loggers;
         _logger = loggers.CreateLogger<TaskHubWorkerService>();
     }
@@ -39,6 +41,10 @@ internal sealed partial class TaskHubWorkerService : IHostedService, IAsyncDispo
         await _service.CreateIfNotExistsAsync().WaitAsync(cancellationToken);
         var registry = new DurableTaskRegistry();
         FleetTasks.Register(registry);
+        foreach (var extra in _extras)
+        {
+            extra.Register(registry);
+        }
 
         var worker = new TaskHubWorker(_service, _loggers) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         worker.AddTaskOrchestrations([.. registry.GetOrchestrators().Select(o => new OrchestrationShimCreator(o.Key, () => o.Value(_services), _shims))]);
@@ -84,3 +90,6 @@ internal sealed partial class TaskHubWorkerService : IHostedService, IAsyncDispo
     [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Durable Task worker did not stop within {Timeout}; the rest of its work is abandoned and resumes after the visibility timeout")]
     private static partial void LogStopTimedOut(ILogger logger, TimeSpan timeout);
 }
+
+/// <summary>More tasks for the self-hosted worker than the app's own (tests probe the backend's behaviour with them).</summary>
+internal sealed record ExtraDurableTasks(Action<DurableTaskRegistry> Register);

@@ -60,7 +60,7 @@ public sealed class FleetApp : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static FleetApp Start(string storage, IReadOnlyDictionary<string, string?>? settings = null)
+    public static FleetApp Start(string storage, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var port = FreePort.Next();
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -79,6 +79,11 @@ public sealed class FleetApp : IAsyncDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 b.UseSetting(key, value);
+            }
+
+            if (services is not null)
+            {
+                b.ConfigureServices(services);
             }
         });
         factory.UseKestrel();
