@@ -17,10 +17,6 @@ internal sealed class BatchOptions
 {
     public const string SectionName = "Batches";
 
-    /// <summary>How often a running batch asks its running children whether they ended (in case an end was never reported).</summary>
-    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Batches:CheckInterval must be between 1 second and 1 hour.")]
-    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
-
     /// <summary>
     /// Child ends one generation of a batch's orchestration handles before it continues as new: bounds its history
     /// (about five events per child end) so replays stay cheap whatever the batch size.
@@ -35,14 +31,14 @@ internal sealed class BatchOptions
 /// </summary>
 internal sealed partial class BatchService
 {
-    private readonly DurableTaskClient _durable;
+    private readonly DurableClientScope _durable;
     private readonly BatchStore _store;
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<OperationsOptions> _operations;
     private readonly IOptionsMonitor<BatchOptions> _options;
     private readonly ILogger<BatchService> _logger;
 
-    public BatchService(DurableTaskClient durable, BatchStore store, TimeProvider time, IOptionsMonitor<OperationsOptions> operations, IOptionsMonitor<BatchOptions> options, ILogger<BatchService> logger)
+    public BatchService(DurableClientScope durable, BatchStore store, TimeProvider time, IOptionsMonitor<OperationsOptions> operations, IOptionsMonitor<BatchOptions> options, ILogger<BatchService> logger)
     {
         _durable = durable;
         _store = store;
@@ -99,10 +95,9 @@ internal sealed partial class BatchService
             TraceParent = traceParent,
             TraceState = traceState,
             Settings = _operations.CurrentValue,
-            CheckInterval = _options.CurrentValue.CheckInterval,
             EndsPerGeneration = _options.CurrentValue.EndsPerGeneration,
         };
-        await _durable.ScheduleNewOrchestrationInstanceAsync(TaskNames.Batch, input, new StartOrchestrationOptions(batch.Id), cancellationToken);
+        await _durable.Client.ScheduleNewOrchestrationInstanceAsync(TaskNames.Batch, input, new StartOrchestrationOptions(batch.Id), cancellationToken);
         LogCreated(_logger, batch.Id, batch.Workflow, batch.Total, batch.MaxConcurrency.ToString(), batch.MaxErrors.ToString());
         return batch;
     }
@@ -116,7 +111,7 @@ internal sealed partial class BatchService
             return batch;
         }
 
-        var instance = await _durable.GetInstanceAsync(batchId, getInputsAndOutputs: false, cancellationToken);
+        var instance = await _durable.Client.GetInstanceAsync(batchId, getInputsAndOutputs: false, cancellationToken);
         if (instance?.ReadCustomStatusAs<BatchProgressView>() is { } progress)
         {
             batch = batch with
@@ -154,7 +149,7 @@ internal sealed partial class BatchService
             return batch;
         }
 
-        await _durable.RaiseEventAsync(batchId, BatchEvents.Cancel, new StopRequest(StopKind.Cancel), cancellationToken);
+        await _durable.Client.RaiseEventAsync(batchId, BatchEvents.Cancel, new StopRequest(StopKind.Cancel), cancellationToken);
         LogCancelRequested(_logger, batchId);
         return batch with { CancelRequested = true, Status = BatchStatus.Cancelling, StopReason = batch.StopReason ?? "Cancelled by request." };
     }

@@ -94,6 +94,12 @@ internal static class DurableServiceCollectionExtensions
             MaxConcurrentTaskActivityWorkItems = durable.MaxConcurrentActivities,
             MaxConcurrentTaskOrchestrationWorkItems = durable.MaxConcurrentOrchestrations,
             UseTablePartitionManagement = durable.UseTablePartitionManagement,
+            LeaseInterval = durable.PartitionLeaseInterval,
+            LeaseRenewInterval = durable.PartitionLeaseInterval / 3,
+
+            // Workers tell each other apart by this id when they share out the control queues: two processes on one
+            // machine (or a restart) must not pass for one worker, which the machine name alone would make them.
+            WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}",
             LoggerFactory = sp.GetRequiredService<ILoggerFactory>(),
         };
     }

@@ -19,8 +19,6 @@ internal static class TaskNames
     public const string ReadBatchItems = "ReadBatchItems";
     public const string StartBatchChildren = "StartBatchChildren";
     public const string SkipBatchItems = "SkipBatchItems";
-    public const string CancelBatchChildren = "CancelBatchChildren";
-    public const string CheckBatchChildren = "CheckBatchChildren";
     public const string RecordBatch = "RecordBatch";
 }
 
@@ -40,10 +38,17 @@ internal static class FleetTasks
             .AddActivity<SendCommandActivity>(TaskNames.SendCommand)
             .AddActivity<RecordOperationActivity>(TaskNames.RecordOperation)
             .AddActivity<ReadBatchItemsActivity>(TaskNames.ReadBatchItems)
-            .AddActivity<StartBatchChildrenActivity>(TaskNames.StartBatchChildren)
             .AddActivity<SkipBatchItemsActivity>(TaskNames.SkipBatchItems)
-            .AddActivity<CancelBatchChildrenActivity>(TaskNames.CancelBatchChildren)
-            .AddActivity<CheckBatchChildrenActivity>(TaskNames.CheckBatchChildren)
             .AddActivity<RecordBatchActivity>(TaskNames.RecordBatch);
+    }
+
+    /// <summary>
+    /// Activities that need a client of the task hub. Self-hosted they join the list; under the Functions host they are
+    /// explicit activity functions with a <c>[DurableClient]</c> binding instead (a class-based activity has none).
+    /// </summary>
+    public static void RegisterClientActivities(DurableTaskRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        registry.AddActivity<StartBatchChildrenActivity>(TaskNames.StartBatchChildren);
     }
 }

@@ -32,14 +32,14 @@ internal sealed partial class OperationService
     /// <summary>How long a cancel waits for the orchestration to confirm, so the answer usually shows the end.</summary>
     private static readonly TimeSpan CancelConfirmWait = TimeSpan.FromSeconds(5);
 
-    private readonly DurableTaskClient _durable;
+    private readonly DurableClientScope _durable;
     private readonly OperationStore _store;
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<OperationsOptions> _options;
     private readonly CloudMetrics _metrics;
     private readonly ILogger<OperationService> _logger;
 
-    public OperationService(DurableTaskClient durable, OperationStore store, TimeProvider time, IOptionsMonitor<OperationsOptions> options, CloudMetrics metrics, ILogger<OperationService> logger)
+    public OperationService(DurableClientScope durable, OperationStore store, TimeProvider time, IOptionsMonitor<OperationsOptions> options, CloudMetrics metrics, ILogger<OperationService> logger)
     {
         _durable = durable;
         _store = store;
@@ -66,7 +66,7 @@ internal sealed partial class OperationService
         var input = OperationInput.From(request, now, _options.CurrentValue, createdBy) with { TraceParent = traceParent, TraceState = traceState };
         var view = OperationViews.Pending(id, input);
         await _store.AddStartedAsync(view, cancellationToken);
-        await _durable.ScheduleNewOrchestrationInstanceAsync(TaskNames.Operation, input, new StartOrchestrationOptions(id), cancellationToken);
+        await _durable.Client.ScheduleNewOrchestrationInstanceAsync(TaskNames.Operation, input, new StartOrchestrationOptions(id), cancellationToken);
         _metrics.Transition(request.Workflow, OperationStatus.Pending);
         LogCreated(_logger, id, request.Workflow, request.SiteId, request.HostId, request.Index);
         return view;
@@ -74,7 +74,7 @@ internal sealed partial class OperationService
 
     public async Task<OperationView?> GetAsync(string operationId, CancellationToken cancellationToken)
     {
-        var instance = await _durable.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken);
+        var instance = await _durable.Client.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken);
         if (instance is not null)
         {
             return OperationViews.FromInstance(instance);
@@ -96,7 +96,7 @@ internal sealed partial class OperationService
         await Parallel.ForEachAsync(Enumerable.Range(0, items.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var row = found.Items[i];
-            items[i] = row.Status.IsTerminal() || await _durable.GetInstanceAsync(row.Id, getInputsAndOutputs: true, ct) is not { } instance
+            items[i] = row.Status.IsTerminal() || await _durable.Client.GetInstanceAsync(row.Id, getInputsAndOutputs: true, ct) is not { } instance
                 ? row
                 : OperationViews.FromInstance(instance, row);
         });
@@ -107,7 +107,7 @@ internal sealed partial class OperationService
     /// <summary>Asks the operation to stop: a step not yet sent is dropped, a command on the relay is told to stop.</summary>
     public async Task<(CancelOutcome Outcome, OperationView? Operation)> CancelAsync(string operationId, string? reason, CancellationToken cancellationToken)
     {
-        var instance = await _durable.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken);
+        var instance = await _durable.Client.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken);
         if (instance is null)
         {
             var row = await _store.ReadAsync(operationId, cancellationToken);
@@ -133,18 +133,18 @@ internal sealed partial class OperationService
             return (CancelOutcome.AlreadyEnded, OperationViews.FromInstance(instance));
         }
 
-        await _durable.RaiseEventAsync(operationId, OperationEvents.Stop, new StopRequest(StopKind.Cancel, reason), cancellationToken);
+        await _durable.Client.RaiseEventAsync(operationId, OperationEvents.Stop, new StopRequest(StopKind.Cancel, reason), cancellationToken);
         LogCancelRequested(_logger, operationId);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(CancelConfirmWait);
         try
         {
-            instance = await _durable.WaitForInstanceCompletionAsync(operationId, getInputsAndOutputs: true, wait.Token);
+            instance = await _durable.Client.WaitForInstanceCompletionAsync(operationId, getInputsAndOutputs: true, wait.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // Still stopping (a busy hub): answer with what is known now; the operation ends Cancelled shortly.
-            instance = await _durable.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken) ?? instance;
+            instance = await _durable.Client.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken) ?? instance;
         }
 
         var view = OperationViews.FromInstance(instance);

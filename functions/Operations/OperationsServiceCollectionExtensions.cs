@@ -1,4 +1,5 @@
 using LdFleet.Functions.Batches;
+using LdFleet.Functions.Durable;
 using LdFleet.Functions.Hosting;
 using LdFleet.Functions.Operations.Cleanup;
 using LdFleet.Functions.Operations.Orchestration;
@@ -24,13 +25,16 @@ internal static class OperationsServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        // The services that talk to the task hub live in the scope of one request or function invocation, where the
+        // hub's client is (see DurableClientScope).
+        services.AddScoped(sp => new DurableClientScope(sp.GetService<Microsoft.DurableTask.Client.DurableTaskClient>()));
+        services.AddScoped<OperationService>();
+        services.AddScoped<BatchService>();
+        services.AddScoped<CleanupJob>();
         services.AddSingleton<OperationStore>();
-        services.AddSingleton<OperationService>();
         services.AddSingleton<SiteCommandQueues>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<TargetResolver>();
-        services.AddSingleton<BatchService>();
-        services.AddSingleton<CleanupJob>();
         if (builder.Configuration.GetValue("Cleanup:Enabled", true))
         {
             // Under the Functions host the "cleanup" timer function calls CleanupJob.RunOnceAsync instead.

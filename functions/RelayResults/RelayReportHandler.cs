@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LdFleet.Functions.Durable;
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.Operations.Orchestration;
@@ -39,13 +40,13 @@ internal enum ReportDisposition
 /// </remarks>
 internal sealed partial class RelayReportHandler
 {
-    private readonly DurableTaskClient _durable;
+    private readonly DurableClientScope _durable;
     private readonly InventoryStore _inventory;
     private readonly TimeProvider _time;
     private readonly CloudMetrics _metrics;
     private readonly ILogger<RelayReportHandler> _logger;
 
-    public RelayReportHandler(DurableTaskClient durable, InventoryStore inventory, TimeProvider time, CloudMetrics metrics, ILogger<RelayReportHandler> logger)
+    public RelayReportHandler(DurableClientScope durable, InventoryStore inventory, TimeProvider time, CloudMetrics metrics, ILogger<RelayReportHandler> logger)
     {
         _durable = durable;
         _inventory = inventory;
@@ -95,7 +96,7 @@ internal sealed partial class RelayReportHandler
             return target;
         }
 
-        await _durable.RaiseEventAsync(started.OperationId, OperationEvents.Started(started.CommandId), new CommandStart(started.CommandId, started.StartedAt), cancellationToken);
+        await _durable.Client.RaiseEventAsync(started.OperationId, OperationEvents.Started(started.CommandId), new CommandStart(started.CommandId, started.StartedAt), cancellationToken);
         return ReportDisposition.Applied;
     }
 
@@ -104,7 +105,7 @@ internal sealed partial class RelayReportHandler
     {
         var disposition = ReportDisposition.UnknownOperation;
         if (OperationIds.IsWellFormed(operationId) && CommandIds.TryParse(commandId, out var reported) && reported.OperationId == operationId
-            && await _durable.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken) is { } instance)
+            && await _durable.Client.GetInstanceAsync(operationId, getInputsAndOutputs: true, cancellationToken) is { } instance)
         {
             disposition = instance.IsCompleted ? ReportDisposition.Finished
                 : instance.ReadInputAs<OperationInput>()?.SiteId != siteId ? ReportDisposition.ForeignSite
@@ -158,7 +159,7 @@ internal sealed partial class RelayReportHandler
         var outcome = await TargetAsync(result.OperationId, result.CommandId, result.SiteId, cancellationToken);
         if (outcome == ReportDisposition.Applied)
         {
-            await _durable.RaiseEventAsync(result.OperationId, OperationEvents.Answer(result.CommandId), CommandAnswer.From(result), cancellationToken);
+            await _durable.Client.RaiseEventAsync(result.OperationId, OperationEvents.Answer(result.CommandId), CommandAnswer.From(result), cancellationToken);
         }
 
         span?.SetTag("ldfleet.apply", outcome.ToString());

@@ -11,15 +11,15 @@ namespace LdFleet.Functions.RelayResults;
 internal sealed partial class RelayResultsListener : BackgroundService
 {
     private readonly IMessageQueueFactory _queues;
-    private readonly RelayReportHandler _handler;
+    private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly RelayResultsOptions _options;
     private readonly ILogger<RelayResultsListener> _logger;
 
-    public RelayResultsListener(IMessageQueueFactory queues, RelayReportHandler handler, TimeProvider time, IOptions<RelayResultsOptions> options, ILogger<RelayResultsListener> logger)
+    public RelayResultsListener(IMessageQueueFactory queues, IServiceScopeFactory scopes, TimeProvider time, IOptions<RelayResultsOptions> options, ILogger<RelayResultsListener> logger)
     {
         _queues = queues;
-        _handler = handler;
+        _scopes = scopes;
         _time = time;
         _options = options.Value;
         _logger = logger;
@@ -68,7 +68,8 @@ internal sealed partial class RelayResultsListener : BackgroundService
     {
         try
         {
-            var disposition = await _handler.HandleAsync(message.Body, cancellationToken);
+            await using var scope = _scopes.CreateAsyncScope();
+            var disposition = await scope.ServiceProvider.GetRequiredService<RelayReportHandler>().HandleAsync(message.Body, cancellationToken);
             if (disposition == ReportDisposition.Invalid)
             {
                 await queue.DeadLetterAsync(message, "The report is not a valid relay report.", cancellationToken);

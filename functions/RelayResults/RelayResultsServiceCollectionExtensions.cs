@@ -11,7 +11,7 @@ internal static class RelayResultsServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.MinPollInterval <= o.MaxPollInterval, "RelayResults:MinPollInterval must not exceed RelayResults:MaxPollInterval.")
             .ValidateOnStart();
-        builder.Services.AddSingleton<RelayReportHandler>();
+        builder.Services.AddScoped<RelayReportHandler>();
 
         if (builder.Configuration.GetValue(RelayResultsOptions.SectionName + ":" + nameof(RelayResultsOptions.Enabled), true))
         {

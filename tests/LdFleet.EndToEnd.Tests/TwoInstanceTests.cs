@@ -59,6 +59,7 @@ public sealed class TwoInstanceTests : IClassFixture<TwoInstanceFleetFixture>
         }
 
         Assert.Equal(("Succeeded", 4), (batch.Status, batch.Counts.Succeeded));
-        Assert.Equal(4, _fleet.Hosts[0].JournalCount("setprop"));
+        var children = await _fleet.Api.GetStringAsync(new Uri($"/api/operations?batchId={batch.Id}", UriKind.Relative));
+        Assert.True(_fleet.Hosts[0].JournalCount("setprop") == 4, children);
     }
 }

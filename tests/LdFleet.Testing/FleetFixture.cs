@@ -100,12 +100,12 @@ public class FleetFixture : IAsyncLifetime
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Storage__ConnectionString"] = _azurite!.ConnectionString,
             ["Transport__ConnectionString"] = _transport,
-            ["Operations__SweepInterval"] = "00:00:00.500",
-            ["Operations__RedriveAfter"] = "00:00:02",
-            ["Operations__CreationScanLag"] = "00:00:02",
-            ["Operations__DeadlineBucket"] = "00:00:01",
             ["Operations__RetryBaseDelay"] = "00:00:00.200",
-            ["Batches__CheckInterval"] = "00:00:03",
+
+            // A killed cloud app's work comes back within seconds: its queue claims and locked messages lapse.
+            ["Durable__WorkItemVisibilityTimeout"] = "00:00:10",
+            ["Durable__PartitionLeaseInterval"] = "00:00:15",
+            ["Durable__MaxQueuePollingInterval"] = "00:00:00.500",
             ["RelayResults__LockDuration"] = "00:00:03",
             ["Auth__DevIssuer__Enabled"] = "true",
             ["Auth__DevIssuer__SigningKey"] = _signingKey,

@@ -34,9 +34,6 @@ internal sealed record BatchInput
     /// <summary>The children's deadline and retry settings, taken when the batch was created.</summary>
     public required OperationsOptions Settings { get; init; }
 
-    /// <summary>How often the batch asks its running children whether they ended (in case an end was never reported).</summary>
-    public required TimeSpan CheckInterval { get; init; }
-
     /// <summary>Child ends handled by one generation before it continues as new (bounds the history).</summary>
     public required int EndsPerGeneration { get; init; }
 
@@ -87,11 +84,7 @@ internal sealed record ReadItemsInput(string BatchId, int FromSeq, int Count);
 
 internal sealed record SkipItemsInput(string BatchId, List<int> Seqs, int FromSeq, int ToSeq);
 
-internal sealed record CancelChildrenInput(string BatchId, List<string> OperationIds);
-
-internal sealed record CheckChildrenInput(string BatchId, Dictionary<int, string> Running);
-
-/// <summary>The end of a child operation, as its last activity tells the batch.</summary>
+/// <summary>The end of a child operation, as the child tells its batch (an event from one orchestration to the other).</summary>
 internal sealed record ChildEnded(int Seq, string OperationId, OperationStatus Status, string? ErrorCode);
 
 /// <summary>The batch's end, for its read model.</summary>

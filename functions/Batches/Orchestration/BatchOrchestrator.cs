@@ -14,8 +14,9 @@ namespace LdFleet.Functions.Batches.Orchestration;
 /// Children tell the batch they ended with an event (from their last activity), not as sub-orchestrations: that lets the
 /// batch continue as new every few hundred children, so its history stays short whatever the batch size (a 10,000-target
 /// batch would otherwise replay tens of thousands of events on every step). Targets are read from the batch's table a
-/// window at a time, so the input stays small too. A periodic check asks the children themselves, in case an end was
-/// never reported.
+/// window at a time, so the input stays small too. Children are started by an activity (not as sub-orchestrations: an
+/// execution cannot continue as new while sub-orchestrations are open); ended children and cancels are events between
+/// orchestrations.
 /// </remarks>
 internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?>
 {
@@ -74,11 +75,9 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
         {
             var cancel = _context.WaitForExternalEvent<StopRequest>(BatchEvents.Cancel);
             var ended = _context.WaitForExternalEvent<ChildEnded>(BatchEvents.ChildEnded);
-            using var checkTimer = new CancellationTokenSource();
-            var check = _context.CreateTimerNotBefore(Now + _input.CheckInterval, checkTimer.Token);
             Task<List<ChildTarget>>? reading = null;
-            Task? starting = null;
-            Task<List<ChildEnded>>? checking = null;
+            Task? recording = null;
+            List<BatchChild>? toStart = null;
             var handled = 0;
             while (true)
             {
@@ -91,9 +90,10 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                 // Past its share of child ends a generation starts nothing new, so its activities drain and it can hand over.
                 var draining = handled >= _input.EndsPerGeneration;
                 await StopIfDueAsync(reading is null);
-                if (!draining)
+                if (!draining && recording is null && PickChildren() is { } picked)
                 {
-                    starting ??= StartMore();
+                    toStart = picked;
+                    recording = _context.CallActivityAsync(TaskNames.StartBatchChildren, new StartChildrenInput(_input.BatchId, picked, ChildTemplate()), ActivityRetry.ReadModel);
                 }
 
                 if (!draining && reading is null && NeedsMoreTargets())
@@ -102,26 +102,25 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                 }
 
                 Publish();
-                if (_counts.Pending == 0 && _running.Count == 0 && starting is null && reading is null)
+                if (_counts.Pending == 0 && _running.Count == 0 && recording is null && reading is null)
                 {
                     break;
                 }
 
-                if (draining && starting is null && reading is null && checking is null)
+                if (draining && recording is null && reading is null)
                 {
                     // Hand over and start a fresh history; child ends that arrived meanwhile are kept for the next one.
-                    DurableTimers.CancelNow(checkTimer);
                     _context.ContinueAsNew(_input with { Progress = Progress() }, preserveUnprocessedEvents: true);
                     return null;
                 }
 
-                var waits = new List<Task> { ended, check };
+                var waits = new List<Task> { ended };
                 if (!_cancelRequested)
                 {
                     waits.Add(cancel);
                 }
 
-                waits.AddRange(new Task?[] { starting, reading, checking }.OfType<Task>());
+                waits.AddRange(new Task?[] { recording, reading }.OfType<Task>());
                 var winner = await Task.WhenAny(waits);
                 if (winner == ended)
                 {
@@ -129,9 +128,20 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                     handled++;
                     ended = _context.WaitForExternalEvent<ChildEnded>(BatchEvents.ChildEnded);
                 }
-                else if (winner == starting)
+                else if (winner == recording)
                 {
-                    starting = null;
+                    if (recording!.IsFaulted)
+                    {
+                        // The start activity gave up (storage down for its whole retry budget): those children count as
+                        // failed; any that did start report ends the batch ignores.
+                        foreach (var child in toStart!.Where(c => _running.ContainsKey(c.Target.Seq)))
+                        {
+                            Apply(new ChildEnded(child.Target.Seq, child.OperationId, OperationStatus.Failed, "StartFailed"));
+                        }
+                    }
+
+                    recording = null;
+                    toStart = null;
                 }
                 else if (winner == reading)
                 {
@@ -140,27 +150,8 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                     _nextSeq = read.Count == 0 ? _input.Total : read[^1].Seq + 1;
                     reading = null;
                 }
-                else if (winner == check)
-                {
-                    if (checking is null && _running.Count > 0)
-                    {
-                        checking = _context.CallActivityAsync<List<ChildEnded>>(TaskNames.CheckBatchChildren, new CheckChildrenInput(_input.BatchId, RunningIds()), ActivityRetry.ReadModel);
-                    }
-
-                    check = _context.CreateTimerNotBefore(Now + _input.CheckInterval, checkTimer.Token);
-                }
-                else if (winner == checking)
-                {
-                    foreach (var found in checking!.Result)
-                    {
-                        Apply(found);
-                    }
-
-                    checking = null;
-                }
             }
 
-            DurableTimers.CancelNow(checkTimer);
             var status = _cancelRequested ? BatchStatus.Cancelled
                 : _counts.Errors > 0 || _counts.Cancelled > 0 || _counts.Skipped > 0 ? BatchStatus.Failed
                 : BatchStatus.Succeeded;
@@ -204,15 +195,19 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                 _nextSeq = _input.Total;
             }
 
-            if (_status == BatchStatus.Cancelling && !_cancelSent && _running.Count > 0)
+            if (_status == BatchStatus.Cancelling && !_cancelSent)
             {
-                await _context.CallActivityAsync(TaskNames.CancelBatchChildren, new CancelChildrenInput(_input.BatchId, [.. _running.Values.Select(r => r.OperationId)]), ActivityRetry.ReadModel);
+                foreach (var child in _running.Values)
+                {
+                    _context.SendEvent(child.OperationId, OperationEvents.Stop, new StopRequest(StopKind.Cancel, "The batch was cancelled."));
+                }
+
                 _cancelSent = true;
             }
         }
 
-        /// <summary>Starts the next children the limits allow, in target order; null when none can start now.</summary>
-        private Task? StartMore()
+        /// <summary>The next children the limits allow, in target order, counted as running from now; null when none can start.</summary>
+        private List<BatchChild>? PickChildren()
         {
             if (_status != BatchStatus.Running)
             {
@@ -257,7 +252,7 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
             }
 
             _counts = _counts with { Pending = _counts.Pending - children.Count, Running = _counts.Running + children.Count };
-            return _context.CallActivityAsync(TaskNames.StartBatchChildren, new StartChildrenInput(_input.BatchId, children, ChildTemplate()), ActivityRetry.ReadModel);
+            return children;
         }
 
         /// <summary>More targets are needed when free slots cannot be filled from the waiting window.</summary>
@@ -269,7 +264,7 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
         {
             if (!_running.Remove(end.Seq))
             {
-                return; // a duplicate report, or one the periodic check already applied
+                return; // a repeated report (events come at least once)
             }
 
             _counts = end.Status switch
@@ -280,8 +275,6 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                 _ => _counts with { Running = _counts.Running - 1, Failed = _counts.Failed + 1 },
             };
         }
-
-        private Dictionary<int, string> RunningIds() => _running.ToDictionary(r => r.Key, r => r.Value.OperationId);
 
         private OperationInput ChildTemplate() => new()
         {

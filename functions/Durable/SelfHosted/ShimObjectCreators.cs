@@ -58,21 +58,56 @@ internal sealed class OrchestrationShimCreator : ObjectCreator<TaskOrchestration
     }
 }
 
-/// <summary>Hands DurableTask.Core the SDK's class-based activities, created with DI for each execution.</summary>
+/// <summary>
+/// Hands DurableTask.Core the SDK's class-based activities, each execution created in a service scope of its own (as
+/// the Functions host runs each activity in the scope of its invocation).
+/// </summary>
 internal sealed class ActivityShimCreator : ObjectCreator<TaskActivity>
 {
     private readonly TaskName _name;
-    private readonly Func<ITaskActivity> _factory;
+    private readonly Func<IServiceProvider, ITaskActivity> _factory;
+    private readonly IServiceScopeFactory _scopes;
     private readonly DurableTaskShimFactory _shims;
 
-    public ActivityShimCreator(TaskName name, Func<ITaskActivity> factory, DurableTaskShimFactory shims)
+    public ActivityShimCreator(TaskName name, Func<IServiceProvider, ITaskActivity> factory, IServiceScopeFactory scopes, DurableTaskShimFactory shims)
     {
         _name = name;
         _factory = factory;
+        _scopes = scopes;
         _shims = shims;
         Name = name.Name;
         Version = string.Empty;
     }
 
-    public override TaskActivity Create() => _shims.CreateActivity(_name, _factory());
+    public override TaskActivity Create() => _shims.CreateActivity(_name, new ScopedActivity(_factory, _scopes));
+
+    private sealed class ScopedActivity(Func<IServiceProvider, ITaskActivity> factory, IServiceScopeFactory scopes) : ITaskActivity
+    {
+        private ITaskActivity? _probe;
+
+        // The shim asks for the types before it runs the activity: a throwaway instance answers (activities are cheap).
+        public Type InputType => Probe.InputType;
+
+        public Type OutputType => Probe.OutputType;
+
+        private ITaskActivity Probe
+        {
+            get
+            {
+                if (_probe is null)
+                {
+                    using var scope = scopes.CreateScope();
+                    _probe = factory(scope.ServiceProvider);
+                }
+
+                return _probe;
+            }
+        }
+
+        public async Task<object?> RunAsync(TaskActivityContext context, object? input)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            return await factory(scope.ServiceProvider).RunAsync(context, input);
+        }
+    }
 }

@@ -41,6 +41,7 @@ internal sealed partial class TaskHubWorkerService : IHostedService, IAsyncDispo
         await _service.CreateIfNotExistsAsync().WaitAsync(cancellationToken);
         var registry = new DurableTaskRegistry();
         FleetTasks.Register(registry);
+        FleetTasks.RegisterClientActivities(registry);
         foreach (var extra in _extras)
         {
             extra.Register(registry);
@@ -48,7 +49,8 @@ internal sealed partial class TaskHubWorkerService : IHostedService, IAsyncDispo
 
         var worker = new TaskHubWorker(_service, _loggers) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         worker.AddTaskOrchestrations([.. registry.GetOrchestrators().Select(o => new OrchestrationShimCreator(o.Key, () => o.Value(_services), _shims))]);
-        worker.AddTaskActivities([.. registry.GetActivities().Select(a => new ActivityShimCreator(a.Key, () => a.Value(_services), _shims))]);
+        var scopes = _services.GetRequiredService<IServiceScopeFactory>();
+        worker.AddTaskActivities([.. registry.GetActivities().Select(a => new ActivityShimCreator(a.Key, a.Value, scopes, _shims))]);
         worker.AddOrchestrationDispatcherMiddleware(OrchestrationShimCreator.PassParentAsync);
         await worker.StartAsync().WaitAsync(cancellationToken);
         _worker = worker;

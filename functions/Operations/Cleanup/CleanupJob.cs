@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Azure.Data.Tables;
 using LdFleet.Functions.Batches;
+using LdFleet.Functions.Durable;
 using LdFleet.Functions.Inventory;
 using LdFleet.Functions.Operations.Orchestration;
 using Microsoft.DurableTask.Client;
@@ -38,7 +39,7 @@ internal sealed record CleanupReport(int OperationsPurged, int OperationsExpired
 internal sealed partial class CleanupJob
 {
     private readonly OperationStore _operations;
-    private readonly DurableTaskClient _durable;
+    private readonly DurableClientScope _durable;
     private readonly BatchStore _batches;
     private readonly TableClient _relays;
     private readonly TimeProvider _time;
@@ -48,7 +49,7 @@ internal sealed partial class CleanupJob
 
     public CleanupJob(
         OperationStore operations,
-        DurableTaskClient durable,
+        DurableClientScope durable,
         BatchStore batches,
         TableServiceClient tables,
         TimeProvider time,
@@ -79,7 +80,7 @@ internal sealed partial class CleanupJob
             {
                 if (now - row.CreatedAt > options.Retention)
                 {
-                    await _durable.PurgeInstanceAsync(row.Id, cancellation: cancellationToken);
+                    await _durable.Client.PurgeInstanceAsync(row.Id, cancellation: cancellationToken);
                     await _operations.DeleteAsync(row.Id, cancellationToken);
                     purged++;
                 }
@@ -93,7 +94,7 @@ internal sealed partial class CleanupJob
             }
 
             // The row says it runs: ask the orchestration.
-            var instance = await _durable.GetInstanceAsync(row.Id, getInputsAndOutputs: true, cancellationToken);
+            var instance = await _durable.Client.GetInstanceAsync(row.Id, getInputsAndOutputs: true, cancellationToken);
             if (instance is null)
             {
                 // Recorded, but its start never happened (the API failed in between): nothing ran.
@@ -108,7 +109,7 @@ internal sealed partial class CleanupJob
             }
             else
             {
-                await _durable.RaiseEventAsync(row.Id, OperationEvents.Stop, new StopRequest(StopKind.Expire), cancellationToken);
+                await _durable.Client.RaiseEventAsync(row.Id, OperationEvents.Stop, new StopRequest(StopKind.Expire), cancellationToken);
                 LogExpired(_logger, row.Id, row.CreatedAt);
                 expired++;
             }
@@ -118,7 +119,7 @@ internal sealed partial class CleanupJob
         {
             if (status is null || status.Value.IsTerminal())
             {
-                await _durable.PurgeInstanceAsync(id, cancellation: cancellationToken);
+                await _durable.Client.PurgeInstanceAsync(id, cancellation: cancellationToken);
                 await _batches.PurgeAsync(id, cancellationToken);
                 batchesPurged++;
             }
@@ -126,7 +127,7 @@ internal sealed partial class CleanupJob
 
         // Whatever else ended long ago (instances whose rows are gone: a batch's earlier generations, strays).
         var terminal = new[] { OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated };
-        var instances = await _durable.PurgeAllInstancesAsync(new PurgeInstancesFilter(CreatedTo: now - options.Retention, Statuses: terminal), cancellation: cancellationToken);
+        var instances = await _durable.Client.PurgeAllInstancesAsync(new PurgeInstancesFilter(CreatedTo: now - options.Retention, Statuses: terminal), cancellation: cancellationToken);
 
         var offline = await MarkRelaysOfflineAsync(now, cancellationToken);
         var report = new CleanupReport(purged, expired, reconciled, batchesPurged, instances.PurgedInstanceCount, offline);
@@ -173,14 +174,14 @@ internal sealed partial class CleanupJob
 /// <summary>Runs <see cref="CleanupJob"/> on a timer when the app is self-hosted.</summary>
 internal sealed partial class CleanupTimer : BackgroundService
 {
-    private readonly CleanupJob _job;
+    private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<CleanupOptions> _options;
     private readonly ILogger<CleanupTimer> _logger;
 
-    public CleanupTimer(CleanupJob job, TimeProvider time, IOptionsMonitor<CleanupOptions> options, ILogger<CleanupTimer> logger)
+    public CleanupTimer(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<CleanupOptions> options, ILogger<CleanupTimer> logger)
     {
-        _job = job;
+        _scopes = scopes;
         _time = time;
         _options = options;
         _logger = logger;
@@ -193,7 +194,8 @@ internal sealed partial class CleanupTimer : BackgroundService
             try
             {
                 await Task.Delay(_options.CurrentValue.Interval, _time, stoppingToken);
-                await _job.RunOnceAsync(stoppingToken);
+                await using var scope = _scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<CleanupJob>().RunOnceAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

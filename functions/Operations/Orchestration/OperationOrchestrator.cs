@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using LdFleet.Functions.Batches.Orchestration;
 using LdFleet.Functions.Durable;
 using LdFleet.Functions.Operations.Workflows;
 using LdFleet.Protocol.Commands;
@@ -29,8 +30,7 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
             throw new InvalidOperationException($"Operation {context.InstanceId} has no readable input (workflow '{input?.Workflow}').");
         }
 
-        var run = new OperationRun(context, input);
-        var view = await run.RunAsync();
+        var view = await new OperationRun(context, input).RunAsync();
         try
         {
             await context.CallActivityAsync(TaskNames.RecordOperation, new OperationOutcome(view, input.BatchItem), ActivityRetry.ReadModel);
@@ -40,6 +40,12 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
             // The operation is done either way; the API reads its state from the orchestration, the cleanup brings the
             // read model up to date and a batch's periodic check learns the end from the instance.
             context.CreateReplaySafeLogger<OperationOrchestrator>().LogWarning(ex, "{OperationId}: recording the end in the read models failed", context.InstanceId);
+        }
+
+        if (input.BatchId is { } batchId && input.BatchItem is { } seq)
+        {
+            // Part of this episode's checkpoint: the batch hears of the end exactly when the end is recorded.
+            context.SendEvent(batchId, BatchEvents.ChildEnded, new ChildEnded(seq, context.InstanceId, view.Status, view.ErrorCode));
         }
 
         return view;
@@ -332,22 +338,11 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
         /// <summary>A uniformly distributed number in [0, 1), the same on every replay.</summary>
         private double Jitter() => BitConverter.ToUInt32(_context.NewGuid().ToByteArray(), 0) / (uint.MaxValue + 1.0);
 
-        private Step NewAttempt(string name, string action, int? index, IReadOnlyDictionary<string, string> parameters, int stepNumber, int attempt, DateTimeOffset sendAt) => new()
-        {
-            Name = name,
-            Action = action,
-            Index = index,
-            Parameters = parameters.ToImmutableDictionary(StringComparer.Ordinal),
-            Status = OperationStatus.Pending,
-            Attempt = attempt,
-            CommandId = CommandIds.For(_op.Id, stepNumber, attempt),
-            SendAt = sendAt,
-            DeliverBy = sendAt + Settings.DeliveryTimeout,
-            AnswerBy = AnswerBy(action, parameters, sendAt),
-        };
+        private Step NewAttempt(string name, string action, int? index, IReadOnlyDictionary<string, string> parameters, int stepNumber, int attempt, DateTimeOffset sendAt) =>
+            Steps.NewAttempt(_op.Id, name, action, index, parameters, stepNumber, attempt, sendAt, Settings);
 
         private DateTimeOffset AnswerBy(string action, IReadOnlyDictionary<string, string> parameters, DateTimeOffset sendAt) =>
-            sendAt + Settings.DeliveryTimeout + ActionPolicy.ExecutionTimeoutFor(action, parameters, Settings) + Settings.AnswerGrace;
+            Steps.AnswerBy(action, parameters, sendAt, Settings);
 
         private EmulatorCommand CommandFor(Step step) => new()
         {
@@ -389,6 +384,28 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
         var ceiling = Math.Min(options.RetryMaxDelay.Ticks, options.RetryBaseDelay.Ticks * (1L << Math.Clamp(attempt - 1, 0, 30)));
         return TimeSpan.FromTicks((long)(Math.Clamp(jitter, 0, 1) * ceiling));
     }
+}
+
+/// <summary>The attempts of steps: their command ids and deadlines.</summary>
+internal static class Steps
+{
+    public static Step NewAttempt(string operationId, string name, string action, int? index, IReadOnlyDictionary<string, string> parameters, int stepNumber, int attempt, DateTimeOffset sendAt, OperationsOptions settings) => new()
+    {
+        Name = name,
+        Action = action,
+        Index = index,
+        Parameters = parameters.ToImmutableDictionary(StringComparer.Ordinal),
+        Status = OperationStatus.Pending,
+        Attempt = attempt,
+        CommandId = CommandIds.For(operationId, stepNumber, attempt),
+        SendAt = sendAt,
+        DeliverBy = sendAt + settings.DeliveryTimeout,
+        AnswerBy = AnswerBy(action, parameters, sendAt, settings),
+    };
+
+    /// <summary>No answer by then: the relay never took the command (past deliver-by) or died with it.</summary>
+    public static DateTimeOffset AnswerBy(string action, IReadOnlyDictionary<string, string> parameters, DateTimeOffset sendAt, OperationsOptions settings) =>
+        sendAt + settings.DeliveryTimeout + ActionPolicy.ExecutionTimeoutFor(action, parameters, settings) + settings.AnswerGrace;
 }
 
 /// <summary>Command ids: the operation id, the step's number and the attempt (unguessable because the operation id is).</summary>

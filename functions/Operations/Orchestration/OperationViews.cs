@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using System.Text.Json;
+using LdFleet.Functions.Operations.Workflows;
 using Microsoft.DurableTask.Client;
 
 namespace LdFleet.Functions.Operations.Orchestration;
@@ -6,13 +8,35 @@ namespace LdFleet.Functions.Operations.Orchestration;
 /// <summary>The API's view of an operation, built from what its orchestration holds.</summary>
 internal static class OperationViews
 {
-    /// <summary>An operation that has not begun its first step.</summary>
+    /// <summary>
+    /// An operation whose orchestration has not begun: its first step, as the orchestration will plan it, is Pending
+    /// (the times are those of the request; the orchestration's are a moment later).
+    /// </summary>
     public static OperationView Pending(string operationId, OperationInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new(
-            operationId, input.Workflow, input.SiteId, input.HostId, input.Index, OperationStatus.Pending, input.CreatedAt, input.CreatedAt, null,
-            input.Parameters, new Dictionary<string, string>(), null, null, input.BatchId, input.CreatedBy, []);
+        var operation = new Operation
+        {
+            Id = operationId,
+            Workflow = input.Workflow,
+            SiteId = input.SiteId,
+            HostId = input.HostId,
+            Index = input.Index,
+            Parameters = input.Parameters.ToImmutableDictionary(StringComparer.Ordinal),
+            Script = input.Steps is null ? [] : [.. input.Steps],
+            Status = OperationStatus.Pending,
+            CreatedAt = input.CreatedAt,
+            UpdatedAt = input.CreatedAt,
+            BatchId = input.BatchId,
+            BatchItem = input.BatchItem,
+            CreatedBy = input.CreatedBy,
+        };
+        if (input.Settings is not null && WorkflowCatalog.Exists(input.Workflow) && WorkflowCatalog.Next(operation) is RunStep first)
+        {
+            operation = operation with { Steps = [Steps.NewAttempt(operationId, first.Name, first.Action, first.Index, first.Parameters, 1, 1, input.CreatedAt, input.Settings)] };
+        }
+
+        return OperationView.From(operation);
     }
 
     /// <summary>

@@ -1,17 +1,15 @@
 using LdFleet.Functions.Batches;
-using LdFleet.Functions.Batches.Orchestration;
 using LdFleet.Functions.Telemetry;
 using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
 
 namespace LdFleet.Functions.Operations.Orchestration;
 
 /// <summary>
-/// An operation's last activity: writes how it ended to the read models (its operations row, its batch item) and
-/// tells its batch. Runs at least once; every write is an idempotent upsert and the batch ignores a second report.
+/// An operation's last activity: writes how it ended to the read models (its operations row, its batch item). Runs at
+/// least once; every write is an idempotent upsert.
 /// </summary>
 internal sealed partial class RecordOperationActivity(
-    OperationStore operations, BatchStore batches, DurableTaskClient durable, CloudMetrics metrics, ILogger<RecordOperationActivity> logger)
+    OperationStore operations, BatchStore batches, CloudMetrics metrics, ILogger<RecordOperationActivity> logger)
     : TaskActivity<OperationOutcome, bool>
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, OperationOutcome input)
@@ -22,7 +20,6 @@ internal sealed partial class RecordOperationActivity(
         if (view.BatchId is { } batchId && input.BatchItem is { } seq)
         {
             await batches.RecordChildEndAsync(batchId, seq, view.Id, view.Status.ToItemStatus(), view.CompletedAt, view.ErrorCode, CancellationToken.None);
-            await durable.RaiseEventAsync(batchId, BatchEvents.ChildEnded, new ChildEnded(seq, view.Id, view.Status, view.ErrorCode), CancellationToken.None);
         }
 
         metrics.Transition(view.Workflow, view.Status);

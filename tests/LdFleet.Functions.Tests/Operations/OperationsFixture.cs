@@ -35,7 +35,6 @@ public sealed class OperationsFixture : IAsyncLifetime
             ["Operations:RetryMaxDelay"] = "00:00:01",
             ["Durable:TaskHub"] = "opstests",
             ["Durable:MaxQueuePollingInterval"] = "00:00:00.500",
-            ["Batches:CheckInterval"] = "00:00:05",
             ["Batches:EndsPerGeneration"] = "20",
         }, services => services.AddSingleton(DurableProbes.Tasks));
         Api = App.Client(FleetRoles.Admin);
