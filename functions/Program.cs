@@ -1,19 +1,9 @@
 using LdFleet.Functions.Api;
-using LdFleet.Functions.Batches;
-using LdFleet.Functions.Dashboard;
-using LdFleet.Functions.Diagnostics;
 using LdFleet.Functions.Api.Security;
-using LdFleet.Functions.Apps;
-using LdFleet.Functions.Audit;
-using LdFleet.Functions.Durable;
 using LdFleet.Functions.Hosting;
-using LdFleet.Functions.Idempotency;
-using LdFleet.Functions.Inventory;
-using LdFleet.Functions.Operations;
-using LdFleet.Functions.RelayResults;
-using LdFleet.Functions.Sites;
-using LdFleet.Functions.Storage;
-using LdFleet.Functions.Telemetry;
+using LdFleet.Functions.Hosting.Functions;
+using LdFleet.Functions.Hosting.SelfHosted;
+using Microsoft.Azure.Functions.Worker.Builder;
 
 if (DevTokenCommand.IsInvoked(args))
 {
@@ -21,34 +11,24 @@ if (DevTokenCommand.IsInvoked(args))
     return DevTokenCommand.Run(args, settings.Configuration, settings.Environment, Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+if (FunctionsHost.Started(args))
+{
+    // Under the Azure Functions host: an isolated worker whose functions the host triggers.
+    var functions = FunctionsApplication.CreateBuilder(args);
+    functions.ConfigureFunctionsWebApplication();
+    functions.AddFleetApp();
+    functions.AddFunctionsHosting();
+    functions.Build().Run();
+    return 0;
+}
 
-builder.AddFleetTelemetry();
-builder.AddFleetHosting();
-builder.AddFleetStorage();
-builder.AddFleetSecurity();
-builder.AddFleetApi();
-builder.AddFleetAudit();
-builder.AddIdempotency();
-builder.AddOperations();
-builder.AddSelfHostedDurableTask();
-builder.AddInventory();
-builder.AddSites();
-builder.AddApps();
-builder.AddRelayResults();
-builder.AddDashboard();
+// Self-hosted (local fleet, tests, on-premises): a plain ASP.NET Core app that also runs what the host would.
+var builder = WebApplication.CreateBuilder(args);
+builder.AddFleetApp();
+builder.AddSelfHosting();
 
 var app = builder.Build();
-
-app.UseFleetApi();
-app.MapOperationsApi();
-app.MapBatchesApi();
-app.MapDiagnostics();
-app.MapInventoryApi();
-app.MapSitesApi();
-app.MapAppsApi();
-app.MapAuditApi();
-app.MapDashboard();
-
+app.UseFleetPipeline();
+app.MapFleetEndpoints();
 app.Run();
 return 0;

@@ -16,7 +16,7 @@ internal static class ApiServiceCollectionExtensions
     /// <summary>Response headers a browser client may read.</summary>
     private static readonly string[] ExposedHeaders = ["Location", PagedResult<object>.TokenHeader, "Link", "Retry-After", "Idempotency-Replayed"];
 
-    public static WebApplicationBuilder AddFleetApi(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddFleetApi(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<ApiOptions>()
@@ -72,10 +72,12 @@ internal static class ApiServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The request pipeline. Order matters: the caller is authenticated before it is rate limited (limits are
-    /// per caller), and mutating calls are audited with the final outcome, including refusals by authorization.
+    /// The request pipeline, the same under both hostings (self-hosted after routing; under the Functions host inside
+    /// each HTTP function, see <c>Hosting/Functions/FunctionsApi</c>). Order matters: the caller is authenticated before
+    /// it is rate limited (limits are per caller), and mutating calls are audited with the final outcome, including
+    /// refusals by authorization.
     /// </summary>
-    public static WebApplication UseFleetApi(this WebApplication app)
+    public static IApplicationBuilder UseFleetPipeline(this IApplicationBuilder app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -84,19 +86,25 @@ internal static class ApiServiceCollectionExtensions
         app.UseRateLimiter();
         app.UseFleetAudit();
         app.UseAuthorization();
+        return app;
+    }
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = FleetHealth.WriteAsync })
-            .AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(FleetHealth.ReadyTag), ResponseWriter = FleetHealth.WriteAsync })
-            .AllowAnonymous().DisableRateLimiting().WithName("Ready").WithTags("Health");
+    /// <summary>Health and the API description: anonymous, not rate limited.</summary>
+    public static IEndpointRouteBuilder MapFleetApi(this IEndpointRouteBuilder endpoints)
+    {
+        // GET only: health checks answer any method unless told (a POST is a 405, not a 200).
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = FleetHealth.WriteAsync })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags("Health");
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(FleetHealth.ReadyTag), ResponseWriter = FleetHealth.WriteAsync })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous().DisableRateLimiting().WithName("Ready").WithTags("Health");
 
-        if (app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.ExposeDocs)
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value.ExposeDocs)
         {
-            app.MapOpenApi().AllowAnonymous();
-            app.MapScalarApiReference("/docs", options => options.WithTitle("LdFleet API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+            endpoints.MapOpenApi().AllowAnonymous();
+            endpoints.MapScalarApiReference("/docs", options => options.WithTitle("LdFleet API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
         }
 
-        return app;
+        return endpoints;
     }
 
     private static RateLimitPartition<string> PartitionByCaller(HttpContext context)

@@ -148,7 +148,7 @@ internal sealed class BlobsHealthCheck : IHealthCheck
 
 internal static class AppsServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddApps(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddApps(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<AppsOptions>()
             .BindConfiguration(AppsOptions.SectionName)

@@ -2,7 +2,7 @@ namespace LdFleet.Functions.Audit;
 
 internal static class AuditServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddFleetAudit(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddFleetAudit(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AuditStore>();
         return builder;

@@ -12,7 +12,7 @@ internal sealed record EntraSignIn(string Authority, string ClientId, IReadOnlyL
 
 internal static class DashboardEndpoints
 {
-    public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName);
         builder.Services.AddSingleton(_ => DashboardAssets.Load(typeof(DashboardEndpoints).Assembly));

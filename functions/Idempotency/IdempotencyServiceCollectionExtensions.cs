@@ -2,7 +2,7 @@ namespace LdFleet.Functions.Idempotency;
 
 internal static class IdempotencyServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddIdempotency(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddIdempotency(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<IdempotencyOptions>()
             .BindConfiguration(IdempotencyOptions.SectionName)

@@ -2,7 +2,7 @@ namespace LdFleet.Functions.Inventory;
 
 internal static class InventoryServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddInventory(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddInventory(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RelaysOptions>()
             .BindConfiguration(RelaysOptions.SectionName)

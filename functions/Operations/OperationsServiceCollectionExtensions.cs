@@ -1,6 +1,5 @@
 using LdFleet.Functions.Batches;
 using LdFleet.Functions.Durable;
-using LdFleet.Functions.Hosting;
 using LdFleet.Functions.Operations.Cleanup;
 using LdFleet.Functions.Operations.Orchestration;
 
@@ -35,12 +34,6 @@ internal static class OperationsServiceCollectionExtensions
         services.AddSingleton<SiteCommandQueues>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<TargetResolver>();
-        if (builder.Configuration.GetValue("Cleanup:Enabled", true))
-        {
-            // Under the Functions host the "cleanup" timer function calls CleanupJob.RunOnceAsync instead.
-            services.AddSelfHostedWorker<CleanupTimer>();
-        }
-
         return builder;
     }
 }

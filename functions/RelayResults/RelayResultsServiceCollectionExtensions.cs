@@ -1,10 +1,8 @@
-using LdFleet.Functions.Hosting;
-
 namespace LdFleet.Functions.RelayResults;
 
 internal static class RelayResultsServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddRelayResults(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddRelayResults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RelayResultsOptions>()
             .BindConfiguration(RelayResultsOptions.SectionName)
@@ -12,13 +10,6 @@ internal static class RelayResultsServiceCollectionExtensions
             .Validate(o => o.MinPollInterval <= o.MaxPollInterval, "RelayResults:MinPollInterval must not exceed RelayResults:MaxPollInterval.")
             .ValidateOnStart();
         builder.Services.AddScoped<RelayReportHandler>();
-
-        if (builder.Configuration.GetValue(RelayResultsOptions.SectionName + ":" + nameof(RelayResultsOptions.Enabled), true))
-        {
-            // Under the Functions host the relay-results triggers deliver the messages instead.
-            builder.Services.AddSelfHostedWorker<RelayResultsListener>();
-        }
-
         return builder;
     }
 }

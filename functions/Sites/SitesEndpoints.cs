@@ -284,7 +284,7 @@ internal sealed class RelayClock
 
 internal static class SitesServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddSites(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddSites(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<SitesOptions>()
             .BindConfiguration(SitesOptions.SectionName)

@@ -8,7 +8,7 @@ namespace LdFleet.Functions.Storage;
 internal static class StorageServiceCollectionExtensions
 {
     /// <summary>Registers the Tables client and the message transport, which defaults to the same storage account.</summary>
-    public static WebApplicationBuilder AddFleetStorage(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddFleetStorage(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)

@@ -14,7 +14,7 @@ internal static class TelemetryServiceCollectionExtensions
     /// Serilog console logging, OpenTelemetry traces (ASP.NET Core requests and LdFleet's own spans) and metrics,
     /// with exporters chosen by configuration (see README, Observability).
     /// </summary>
-    public static WebApplicationBuilder AddFleetTelemetry(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddFleetTelemetry(this IHostApplicationBuilder builder)
     {
         builder.AddFleetTelemetryCore(
             ServiceName,

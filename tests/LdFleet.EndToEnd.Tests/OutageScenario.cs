@@ -46,9 +46,19 @@ internal static class OutageScenario
         await Task.WhenAll(clients);
 
         Assert.Equal(Operations, locations.Count);
-        var finals = await Task.WhenAll(locations.Select(l => fleet.WaitForTerminalAsync(l, TimeSpan.FromMinutes(3))));
-        var failed = finals.Where(o => o.Status != "Succeeded").ToList();
-        Assert.True(failed.Count == 0, $"{failed.Count} of {Operations} did not succeed, e.g. {failed.FirstOrDefault()}\\n{fleet.Diagnostics}");
+        var finals = await Task.WhenAll(locations.Select(async l =>
+        {
+            try
+            {
+                return (Location: l, Operation: await fleet.WaitForTerminalAsync(l, TimeSpan.FromMinutes(3)), Stuck: (string?)null);
+            }
+            catch (TimeoutException)
+            {
+                return (Location: l, Operation: (OperationDto?)null, Stuck: await fleet.Api.GetStringAsync(l));
+            }
+        }));
+        var failed = finals.Where(f => f.Operation?.Status != "Succeeded").ToList();
+        Assert.True(failed.Count == 0, $"{failed.Count} of {Operations} did not succeed, e.g. {failed.Select(f => f.Stuck ?? f.Operation?.ToString()).FirstOrDefault()}\n{fleet.Diagnostics}");
     }
 
     /// <summary>A client that retries a POST until the API accepts it, as a CLI or script would during an outage.</summary>

@@ -22,7 +22,7 @@ internal static class FleetSchemes
 
 internal static class SecurityServiceCollectionExtensions
 {
-    public static WebApplicationBuilder AddFleetSecurity(this WebApplicationBuilder builder)
+    public static IHostApplicationBuilder AddFleetSecurity(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<EntraOptions>().BindConfiguration(EntraOptions.SectionName);

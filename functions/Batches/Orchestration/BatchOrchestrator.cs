@@ -93,7 +93,7 @@ internal sealed class BatchOrchestrator : TaskOrchestrator<BatchInput, BatchEnd?
                 if (!draining && recording is null && PickChildren() is { } picked)
                 {
                     toStart = picked;
-                    recording = _context.CallActivityAsync(TaskNames.StartBatchChildren, new StartChildrenInput(_input.BatchId, picked, ChildTemplate()), ActivityRetry.ReadModel);
+                    recording = _context.CallActivityAsync<int>(TaskNames.StartBatchChildren, new StartChildrenInput(_input.BatchId, picked, ChildTemplate()), ActivityRetry.ReadModel);
                 }
 
                 if (!draining && reading is null && NeedsMoreTargets())
