@@ -50,24 +50,58 @@ public sealed class FaultMatrixTests : IClassFixture<ReliabilityFleetFixture>
         (await workload.CountAsync(2 * Settle)).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
     }
 
-    public static TheoryData<string> Boundaries() => ["before-send", "after-send", "after-state-write", "before-mark-done"];
+    public static TheoryData<string> CloudKillMoments() => ["while commands go out", "while answers come back"];
 
+    /// <summary>
+    /// Kill -9 of the cloud app mid-workload: right after the first creations reach the relay (sends and their
+    /// activities in flight), or once half of them ran (answers being applied, next activities running). Durable Task
+    /// replays from the history after the restart; activities and events come again, and nothing may run twice.
+    /// </summary>
     [Theory]
-    [MemberData(nameof(Boundaries))]
-    public async Task CloudAppCrashesAtDriverBoundary(string boundary)
+    [MemberData(nameof(CloudKillMoments))]
+    public async Task CloudAppKilled(string moment)
     {
-        var workload = new AddWorkload(_fleet, $"cloud app crash at {boundary}", Operations / 2);
-        await _fleet.KillCloudAsync();
-
-        // The third pass of the boundary crashes the app (Environment.FailFast, as an OOM kill would), mid-workload.
-        await _fleet.StartCloudAsync(new Dictionary<string, string?> { ["Operations__CrashAt"] = $"{boundary}:3", ["Operations__SendRecordDelay"] = "00:00:00" });
+        var workload = new AddWorkload(_fleet, $"cloud app kill -9 {moment}", Operations / 2);
+        var ran = moment == "while commands go out" ? 1 : Operations / 4;
         var clients = workload.StartAllAsync();
-        await Poll.UntilAsync(() => Task.FromResult(_fleet.Cloud.HasExited), exited => exited, TimeSpan.FromSeconds(60), $"the cloud app to crash at {boundary}\n{_fleet.Diagnostics}");
+        await Poll.UntilAsync(() => Task.FromResult(workload.Titles.Sum(t => _fleet.Hosts.Sum(h => h.JournalCount("add", "--name", t)))), n => n >= ran, TimeSpan.FromMinutes(2), $"{ran} creations to run\n{_fleet.Diagnostics}");
         await _fleet.KillCloudAsync();
         await _fleet.StartCloudAsync();
         await clients;
 
         (await workload.CountAsync(Settle)).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());
+    }
+
+    /// <summary>Kill -9 of the cloud app while a batch starts its children: every target is created once, none is lost.</summary>
+    [Fact]
+    public async Task CloudAppKilledDuringBatchFanOut()
+    {
+        var title = "batch-" + Guid.NewGuid().ToString("N")[..6];
+        var targets = Enumerable.Range(0, Operations / 2).Select(i => new { siteId = FleetFixture.SiteId, hostId = _fleet.Hosts[i % _fleet.Hosts.Count].Id, index = i }).ToArray();
+        using var response = await _fleet.Api.PostAsJsonAsync(new Uri("/api/batches", UriKind.Relative), new
+        {
+            workflow = "add",
+            parameters = new Dictionary<string, string> { ["title"] = title },
+            selector = new { targets },
+            maxConcurrency = 4,
+        });
+        response.EnsureSuccessStatusCode();
+        var created = () => Task.FromResult(_fleet.Hosts.Sum(h => h.JournalCount("add", "--name", title)));
+        await Poll.UntilAsync(created, n => n >= 2, TimeSpan.FromMinutes(2), $"the batch's first children to run\n{_fleet.Diagnostics}");
+        await _fleet.KillCloudAsync();
+        await _fleet.StartCloudAsync();
+
+        var batch = await Poll.UntilAsync(
+            async () => await _fleet.Api.GetFromJsonAsync<JsonElement>(response.Headers.Location!),
+            b => b.GetProperty("status").GetString() is "Succeeded" or "Failed" or "Cancelled",
+            Settle,
+            $"the batch to end\n{_fleet.Diagnostics}");
+        var counts = batch.GetProperty("counts");
+        var succeeded = counts.GetProperty("succeeded").GetInt32();
+        var effects = await created();
+        var row = new FaultCounts("cloud app kill -9 during a batch fan-out", targets.Length, succeeded, targets.Length - counts.GetProperty("pending").GetInt32() - counts.GetProperty("running").GetInt32(),
+            Lost: targets.Length - succeeded, Duplicated: Math.Max(0, effects - targets.Length), EffectWithoutSuccess: Math.Max(0, effects - succeeded));
+        row.Report(_output, batch.GetProperty("status").GetString()!, _fleet.Diagnostics);
     }
 
     [Fact]

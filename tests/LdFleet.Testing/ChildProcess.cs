@@ -131,6 +131,14 @@ public sealed class ChildProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
+
+        // For a post-mortem of a failed run: LDFLEET_TEST_LOGS=<dir> keeps every child process's whole output.
+        if (Environment.GetEnvironmentVariable("LDFLEET_TEST_LOGS") is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+            await File.WriteAllLinesAsync(Path.Combine(directory, $"{_name}-{_process.Id}.log"), _lines);
+        }
+
         _process.Dispose();
     }
 
