@@ -83,10 +83,40 @@ internal sealed partial class SshProcessRunner : IProcessRunner, IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the connection if it is not open (connect, verify the host key, log in) and describes it; a connection
+    /// test's first stage.
+    /// </summary>
+    public async Task<string> EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await GetConnectionAsync(cancellationToken);
+        return $"ssh {_options.UserName}@{Endpoint}";
+    }
+
     public void Dispose()
     {
         _disposed = true;
         Interlocked.Exchange(ref _connection, null)?.Dispose();
+    }
+
+    /// <summary>
+    /// Whether a result is the remote shell saying the program does not exist or cannot run, not the program's own
+    /// answer: 127 or 126 from a POSIX shell, 9009 ("is not recognized") or 3 ("cannot find the path") from cmd.exe,
+    /// each with the shell's message on stderr and nothing on stdout (ldconsole writes its own errors to stdout, and
+    /// add's exit code is an emulator index that can be any of these numbers). PowerShell reports a missing program
+    /// as a plain 1, which cannot be told apart.
+    /// </summary>
+    public static bool MeansProgramMissing(RemoteShell shell, ProcessResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var code = shell switch
+        {
+            RemoteShell.Posix => result.ExitCode is 126 or 127,
+            RemoteShell.Cmd => result.ExitCode is 9009 or 3,
+            _ => false,
+        };
+        return code && result.StandardOutput.Length == 0 && result.StandardError.Length > 0;
     }
 
     internal static bool FingerprintMatches(string presented, string expected) =>
