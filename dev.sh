@@ -167,13 +167,25 @@ cmd_token() {
 }
 
 pids=()
+# Stops what cmd_up started, last started first: the relay while Azurite still runs, so it can hand its in-flight
+# commands back to the queue (it gives up after Relay:ShutdownTimeout when the queue is gone), then the cloud app,
+# then Azurite. Each gets 10 s after SIGTERM before it is killed.
 stop_all() {
   trap - INT TERM EXIT
   if [ "${#pids[@]}" -gt 0 ]; then
     log "stopping"
-    kill "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
+    local i
+    for (( i=${#pids[@]}-1; i>=0; i-- )); do stop_pid "${pids[$i]}"; done
   fi
+}
+
+stop_pid() {
+  local pid="$1" killer
+  kill "$pid" 2>/dev/null || return 0
+  ( sleep 10; kill -KILL "$pid" 2>/dev/null ) &
+  killer=$!
+  wait "$pid" 2>/dev/null || true
+  kill "$killer" 2>/dev/null || true
 }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

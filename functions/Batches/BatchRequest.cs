@@ -127,16 +127,25 @@ internal sealed class TargetResolver
             errors["selector.states"] = [$"Unknown state '{badState}': use stopped, starting or running."];
         }
 
-        if (selector.Labels?.FirstOrDefault(l => ParseLabel(l) is null) is { } badLabel)
+        // The rules of emulator labels themselves, so a filter can only name labels that can exist.
+        if (selector.Labels is { } labels)
         {
-            errors["selector.labels"] = [$"'{badLabel}' is not a label filter: write key=value."];
+            for (var i = 0; i < labels.Count; i++)
+            {
+                string? labelError = "A label filter is key=value.";
+                if (labels[i] is null || Inventory.Labels.ParseSelector(labels[i], out labelError) is null)
+                {
+                    errors[$"selector.labels[{i}]"] = [labelError ?? "A label filter is key=value."];
+                    break;
+                }
+            }
         }
 
         return errors;
     }
 
     private static (string Key, string Value)? ParseLabel(string? label) =>
-        label?.Split('=', 2) is [{ Length: > 0 and <= 64 } key, { Length: <= 256 } value] ? (key, value) : null;
+        label is null ? null : Inventory.Labels.ParseSelector(label, out _);
 
     public async Task<IReadOnlyList<BatchItem>> ResolveAsync(TargetSelector selector, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LdFleet.Functions.Api;
 using LdFleet.Functions.Api.Security;
+using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -8,11 +9,22 @@ using Microsoft.Extensions.Options;
 
 namespace LdFleet.Functions.Inventory;
 
-/// <summary>Relay status as the API shows it.</summary>
-internal sealed record RelayStatusView(string SiteId, bool Online, DateTimeOffset LastHeartbeat, string Version, string InstanceId, DateTimeOffset StartedAt, IReadOnlyList<string> HostIds, int CommandsInFlight)
+/// <summary>Relay status as the API shows it; <see cref="Uptime"/> is as of the last heartbeat (null from relays that do not report it).</summary>
+internal sealed record RelayStatusView(string SiteId, bool Online, DateTimeOffset LastHeartbeat, string Version, string InstanceId, DateTimeOffset StartedAt, TimeSpan? Uptime, IReadOnlyList<string> HostIds, int CommandsInFlight)
 {
     public static RelayStatusView From(RelayStatus relay, bool online) =>
-        new(relay.SiteId, online, relay.LastHeartbeat, relay.Version, relay.InstanceId, relay.StartedAt, relay.HostIds, relay.CommandsInFlight);
+        new(relay.SiteId, online, relay.LastHeartbeat, relay.Version, relay.InstanceId, relay.StartedAt, relay.Uptime, relay.HostIds, relay.CommandsInFlight);
+}
+
+/// <summary>
+/// A host's circuit breaker on its relay: <see cref="State"/> <c>closed</c> (commands reach the host), <c>open</c>
+/// (repeated failures to reach it: commands fail at once with HostUnreachable until <see cref="RetryAt"/>, when a
+/// probe may go through) or <c>half-open</c> (a probe is on its way); as of the relay's last heartbeat (<see cref="ReportedAt"/>).
+/// </summary>
+internal sealed record HostCircuitView(string State, DateTimeOffset Since, int ConsecutiveFailures, string? LastError, DateTimeOffset? LastErrorAt, DateTimeOffset? RetryAt, DateTimeOffset ReportedAt)
+{
+    public static HostCircuitView From(HostCircuit circuit, DateTimeOffset reportedAt) =>
+        new(circuit.State, circuit.Since, circuit.ConsecutiveFailures, circuit.LastError, circuit.LastErrorAt, circuit.RetryAt, reportedAt);
 }
 
 /// <summary>An emulator as the API shows it; <see cref="Id"/> is "{siteId}/{hostId}/{index}".</summary>

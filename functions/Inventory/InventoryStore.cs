@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using LdFleet.Functions.Api;
@@ -8,7 +9,14 @@ using LdFleet.Protocol.Commands;
 namespace LdFleet.Functions.Inventory;
 
 /// <summary>A relay's last heartbeat as the cloud saw it.</summary>
-internal sealed record RelayStatus(string SiteId, string InstanceId, string Version, DateTimeOffset StartedAt, DateTimeOffset LastHeartbeat, IReadOnlyList<string> HostIds, int CommandsInFlight);
+internal sealed record RelayStatus(string SiteId, string InstanceId, string Version, DateTimeOffset StartedAt, DateTimeOffset LastHeartbeat, IReadOnlyList<string> HostIds, int CommandsInFlight)
+{
+    /// <summary>How long the relay had run when it sent the heartbeat; null from relays that do not report it.</summary>
+    public TimeSpan? Uptime { get; init; }
+
+    /// <summary>Each host's circuit breaker as the relay reported it; empty from relays that do not report them.</summary>
+    public IReadOnlyList<HostCircuit> Circuits { get; init; } = [];
+}
 
 /// <summary>One emulator as the last inventory report described it, with the labels users gave it.</summary>
 internal sealed record EmulatorRecord(string SiteId, string HostId, int Index, string Title, string State, int PlayerPid, int VmPid, int? Width, int? Height, int? Dpi, DateTimeOffset ObservedAt)
@@ -51,6 +59,8 @@ internal sealed class InventoryStore
     public const int MaxTransaction = 100;
 
     private const string RelayPartition = "relay";
+    private const int MaxCircuits = 200;
+    private const int MaxCircuitError = 500;
     private const string HostKind = "host";
     private const int MaxConflictRetries = 5;
 
@@ -85,9 +95,18 @@ internal sealed class InventoryStore
             ["RelayClock"] = heartbeat.SentAt,
             ["HostIds"] = string.Join(',', heartbeat.HostIds),
             ["CommandsInFlight"] = heartbeat.CommandsInFlight,
+            ["UptimeTicks"] = heartbeat.Uptime?.Ticks,
+            ["Circuits"] = heartbeat.Circuits is { Count: > 0 } circuits ? CircuitsJson(circuits) : null,
         };
         return _relays.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
+
+    /// <summary>
+    /// The circuits as one JSON property of the relay's row, where the site's other relay status lives (one read per
+    /// site listing). Error texts are shortened so a site with many sick hosts stays far below the 64 KiB property limit.
+    /// </summary>
+    private static string CircuitsJson(IReadOnlyList<HostCircuit> circuits) =>
+        JsonSerializer.Serialize(circuits.Take(MaxCircuits).Select(c => c with { LastError = c.LastError is { Length: > MaxCircuitError } e ? e[..MaxCircuitError] + "…" : c.LastError }), ProtocolJson.Options);
 
     public async Task<RelayStatus?> GetRelayAsync(string siteId, CancellationToken cancellationToken)
     {
@@ -416,7 +435,11 @@ internal sealed class InventoryStore
         e.GetDateTimeOffset("StartedAt") ?? default,
         e.GetDateTimeOffset("LastHeartbeat") ?? default,
         (e.GetString("HostIds") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
-        e.GetInt32("CommandsInFlight") ?? 0);
+        e.GetInt32("CommandsInFlight") ?? 0)
+    {
+        Uptime = e.GetInt64("UptimeTicks") is { } ticks ? TimeSpan.FromTicks(ticks) : null,
+        Circuits = e.GetString("Circuits") is { Length: > 0 } json ? JsonSerializer.Deserialize<HostCircuit[]>(json, ProtocolJson.Options) ?? [] : [],
+    };
 
     private static EmulatorRecord ToEmulator(TableEntity e)
     {

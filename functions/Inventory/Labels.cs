@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LdFleet.Protocol.Validation;
 
 namespace LdFleet.Functions.Inventory;
 
@@ -16,9 +17,10 @@ internal static partial class Labels
     public static string? ValidateKey(string key) =>
         KeyPattern().IsMatch(key) ? null : $"A label key is 1 to {MaxKeyLength} lower-case letters, digits or '_', starting with a letter.";
 
+    /// <summary>Label values are free text shown in the dashboard and the CLI: the shared text rules apply (no control, bidi or zero-width characters).</summary>
     public static string? ValidateValue(string value) =>
-        value.Length is 0 or > MaxValueLength || value.Any(char.IsControl)
-            ? $"A label value is 1 to {MaxValueLength} characters without control characters."
+        TextRules.Check(value, MaxValueLength, allowDoubleQuotes: true) is { } problem
+            ? $"A label value is 1 to {MaxValueLength} characters of visible text; this one {problem}"
             : null;
 
     /// <summary>Field errors for a whole label set, keyed "labels.{key}".</summary>
@@ -90,7 +92,7 @@ internal sealed class NamePattern
             return null;
         }
 
-        if (pattern.Length is 0 or > MaxLength || pattern.Any(char.IsControl))
+        if (pattern.Length is 0 or > MaxLength || TextRules.Problem(pattern) is not null)
         {
             error = $"name is a pattern of 1 to {MaxLength} characters; '*' matches any run of characters and '?' one.";
             return null;

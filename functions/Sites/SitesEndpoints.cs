@@ -1,7 +1,9 @@
 using LdFleet.Functions.Api;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Inventory;
+using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -17,10 +19,11 @@ internal sealed record SiteRegistrationView(SiteView Site, RelayCredentials Rela
 
 /// <summary>
 /// A host as the API shows it: what was registered (address, kind, capacity) merged with what the relay
-/// reported (status). <see cref="Status"/>: <c>ok</c> (listed at its last inventory), <c>unreachable</c> (the
-/// last inventory of it failed), <c>offline</c> (the relay is offline), <c>unknown</c> (never reported).
+/// reported (status, circuit). <see cref="Status"/>: <c>ok</c> (listed at its last inventory), <c>unreachable</c>
+/// (the last inventory of it failed, or its circuit is open), <c>offline</c> (the relay is offline), <c>unknown</c>
+/// (never reported). <see cref="Circuit"/> is null when the relay reports no circuit for it.
 /// </summary>
-internal sealed record HostView(string SiteId, string Id, bool Registered, string? Address, HostKind? Kind, int? Capacity, string Status, DateTimeOffset? LastInventoryAt, int EmulatorCount, string? LastError);
+internal sealed record HostView(string SiteId, string Id, bool Registered, string? Address, HostKind? Kind, int? Capacity, string Status, DateTimeOffset? LastInventoryAt, int EmulatorCount, string? LastError, HostCircuitView? Circuit);
 
 internal static class SitesEndpoints
 {
@@ -58,7 +61,7 @@ internal static class SitesEndpoints
 
         var errors = new FieldErrors()
             .Check("id", FleetIds.ValidateSiteId(body!.Id))
-            .Check("displayName", body.DisplayName is { } name && (name.Length is 0 or > 200 || name.Any(char.IsControl)) ? "displayName is 1 to 200 characters without control characters." : null);
+            .Check("displayName", body.DisplayName is { } name && TextRules.Check(name, 200, allowDoubleQuotes: true) is { } nameProblem ? $"displayName is 1 to 200 characters of visible text; this one {nameProblem}" : null);
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -197,7 +200,7 @@ internal static class SitesEndpoints
             .Check("address", body switch
             {
                 { Kind: HostKind.Ssh, Address: null or "" } => "An ssh host needs an address (host name or IP, optionally :port).",
-                { Address: { } a } when a.Length is 0 or > 253 || a.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is '/' or '\\' or '@') => "address is a host name or IP address, optionally with :port.",
+                { Address: { } a } when ParameterRules.HostAddress(a) is { } addressProblem => "address " + addressProblem,
                 _ => null,
             });
         if (errors.Any)
@@ -245,15 +248,19 @@ internal static class SitesEndpoints
         var observed = (await inventory.ListHostObservationsAsync(siteId, cancellationToken)).ToDictionary(o => o.HostId, StringComparer.Ordinal);
         var relay = await inventory.GetRelayAsync(siteId, cancellationToken);
         var online = relay is not null && clock.IsOnline(relay);
+        var circuits = (relay?.Circuits ?? []).GroupBy(c => c.HostId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
         return registered.Keys.Union(observed.Keys).Union(relay?.HostIds ?? []).Order(StringComparer.Ordinal).Select(id =>
         {
             registered.TryGetValue(id, out var r);
             observed.TryGetValue(id, out var o);
+            circuits.TryGetValue(id, out var c);
             var status = !online ? (relay is null && o is null ? "unknown" : "offline")
+                : c is { State: not CircuitStates.Closed } ? "unreachable"
                 : o?.LastError is not null && (o.ObservedAt is null || o.LastErrorAt > o.ObservedAt) ? "unreachable"
                 : o?.ObservedAt is not null ? "ok"
                 : "unknown";
-            return new HostView(siteId, id, r is not null, r?.Address, r?.Kind, r?.Capacity, status, o?.ObservedAt, o?.EmulatorCount ?? 0, o?.LastError);
+            return new HostView(siteId, id, r is not null, r?.Address, r?.Kind, r?.Capacity, status, o?.ObservedAt, o?.EmulatorCount ?? 0, o?.LastError,
+                c is null ? null : HostCircuitView.From(c, relay!.LastHeartbeat));
         }).ToList();
     }
 

@@ -36,13 +36,21 @@ public static class EmulatorActions
     public const string Inventory = "inventory";
 
     /// <summary>
+    /// A relay-side diagnostic of the host itself (no emulator): can it be reached, is ldconsole there and which
+    /// version, does list2 work, how many emulators, and how long each stage took. It runs even while the host's
+    /// circuit is open (it is how an operator checks a sick host), and its success closes the circuit. The stages
+    /// come back in <see cref="CommandResult.Data"/>; see <see cref="ConnectionTestData"/>.
+    /// </summary>
+    public const string TestConnection = "testconnection";
+
+    /// <summary>
     /// Not an ldconsole action: asks the relay to stop the in-flight command named by the
     /// <see cref="CommandParameters.CommandId"/> parameter. The relay answers the cancelled command, not this one.
     /// </summary>
     public const string Cancel = "cancel";
 
     /// <summary>Actions that need no emulator index.</summary>
-    public static IReadOnlySet<string> HostWide { get; } = new HashSet<string>(StringComparer.Ordinal) { QuitAll, Add, GlobalSetting, SortWindows, Inventory, Cancel };
+    public static IReadOnlySet<string> HostWide { get; } = new HashSet<string>(StringComparer.Ordinal) { QuitAll, Add, GlobalSetting, SortWindows, Inventory, TestConnection, Cancel };
 
     /// <summary>
     /// Actions that take long enough (seconds to minutes) for the relay to report when they start, so the cloud
@@ -58,7 +66,7 @@ public static class EmulatorActions
     {
         Launch, LaunchEx, Quit, QuitAll, Reboot, Add, Copy, Remove, Rename, Modify, InstallApp, UninstallApp, RunApp, KillApp,
         Adb, SetProp, GetProp, Locate, DownCpu, Backup, Restore, Action, GlobalSetting, SortWindows, WaitBooted, WaitStopped, Status,
-        Inventory, Cancel,
+        Inventory, TestConnection, Cancel,
     };
 }
 

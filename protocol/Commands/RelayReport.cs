@@ -115,6 +115,55 @@ public sealed record RelayHeartbeat : RelayReport
 
     /// <summary>Commands executing right now.</summary>
     public int CommandsInFlight { get; init; }
+
+    /// <summary>How long the relay has been running when it sent this heartbeat. Null from relays before this field existed.</summary>
+    public TimeSpan? Uptime { get; init; }
+
+    /// <summary>
+    /// The circuit breaker of each host: whether the relay currently lets commands reach it. Null from relays before
+    /// this field existed (the cloud then shows no circuit).
+    /// </summary>
+    public IReadOnlyList<HostCircuit>? Circuits { get; init; }
+}
+
+/// <summary>The circuit state names of <see cref="HostCircuit.State"/>.</summary>
+public static class CircuitStates
+{
+    /// <summary>Commands reach the host.</summary>
+    public const string Closed = "closed";
+
+    /// <summary>Repeated failures to reach the host: commands for it fail at once with <c>HostUnreachable</c>.</summary>
+    public const string Open = "open";
+
+    /// <summary>The break is over and a probe is on its way; its outcome closes or reopens the circuit.</summary>
+    public const string HalfOpen = "half-open";
+}
+
+/// <summary>
+/// One host's circuit breaker as the relay sees it. Failures that count are failures to reach the host (SSH connect
+/// or authentication, ldconsole missing or not starting, ldconsole hanging past its timeout), never an emulator's
+/// own failure such as a missing emulator.
+/// </summary>
+public sealed record HostCircuit
+{
+    public required string HostId { get; init; }
+
+    /// <summary>One of <see cref="CircuitStates"/>.</summary>
+    public required string State { get; init; }
+
+    /// <summary>When the circuit entered <see cref="State"/> (the relay's start when it never changed).</summary>
+    public required DateTimeOffset Since { get; init; }
+
+    /// <summary>Failures to reach the host since the last success.</summary>
+    public int ConsecutiveFailures { get; init; }
+
+    /// <summary>The latest failure to reach the host, if any.</summary>
+    public string? LastError { get; init; }
+
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>While open: when the next probe may go through.</summary>
+    public DateTimeOffset? RetryAt { get; init; }
 }
 
 /// <summary>The emulators of one host as LDPlayer lists them, or why they could not be listed.</summary>

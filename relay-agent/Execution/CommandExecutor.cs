@@ -17,14 +17,16 @@ internal sealed partial class CommandExecutor
 
     private readonly LdPlayerHostRegistry _hosts;
     private readonly LdPlayerDriver _driver;
+    private readonly ConnectionTest _connectionTest;
     private readonly TimeProvider _time;
     private readonly string _siteId;
     private readonly ILogger<CommandExecutor> _logger;
 
-    public CommandExecutor(LdPlayerHostRegistry hosts, LdPlayerDriver driver, TimeProvider time, IOptions<RelayOptions> options, ILogger<CommandExecutor> logger)
+    public CommandExecutor(LdPlayerHostRegistry hosts, LdPlayerDriver driver, ConnectionTest connectionTest, TimeProvider time, IOptions<RelayOptions> options, ILogger<CommandExecutor> logger)
     {
         _hosts = hosts;
         _driver = driver;
+        _connectionTest = connectionTest;
         _time = time;
         _siteId = options.Value.SiteId;
         _logger = logger;
@@ -72,6 +74,9 @@ internal sealed partial class CommandExecutor
                 EmulatorActions.WaitStopped => await _driver.WaitUntilStoppedAsync(host, EmulatorSelector.ByIndex(command.Index!.Value), command.ExecutionTimeout, cancellationToken),
                 EmulatorActions.Status => await _driver.StatusAsync(host, EmulatorSelector.ByIndex(command.Index!.Value), cancellationToken),
                 EmulatorActions.Inventory => await InventoryAsync(host, cancellationToken),
+
+                // Read-only, so an interrupted test is simply run again.
+                EmulatorActions.TestConnection => await _connectionTest.RunAsync(host, command.ExecutionTimeout, cancellationToken),
                 _ when recovering => await _driver.RecoverAsync(host, CommandMapper.Map(command), cancellationToken),
                 _ => await _driver.ExecuteAsync(host, CommandMapper.Map(command), command.ExecutionTimeout, cancellationToken),
             };
@@ -80,6 +85,12 @@ internal sealed partial class CommandExecutor
         {
             LogRejected(_logger, command.CommandId, ex.Message);
             return Result(command, CommandOutcome.Rejected, null, DriverErrors.InvalidArgument, ex.Message);
+        }
+        catch (HostUnavailableException ex)
+        {
+            // The host's circuit is open (a list2 the command needed was refused): fail at once, as every command does.
+            LogExecuted(_logger, command.CommandId, false, DriverErrors.HostUnreachable);
+            return Result(command, CommandOutcome.Failed, null, DriverErrors.HostUnreachable, ex.Message, now);
         }
 
         LogExecuted(_logger, command.CommandId, result.Succeeded, result.ErrorCode);

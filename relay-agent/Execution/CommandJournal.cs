@@ -126,6 +126,11 @@ internal sealed class CommandJournal : IDisposable
 
     public void Dispose()
     {
+        // A stopping relay may still be recording a result on another thread: closing the connection under it is
+        // undefined behaviour, so wait (briefly) for the write in progress. SQLite itself keeps the file consistent
+        // even if the process dies mid-write (WAL, synchronous=FULL); a command left without a result is settled
+        // from list2 when its message comes back.
+        _gate.Wait(TimeSpan.FromSeconds(2));
         _connection.Dispose();
         _gate.Dispose();
     }

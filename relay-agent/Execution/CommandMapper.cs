@@ -1,5 +1,6 @@
 using System.Globalization;
 using LdFleet.Protocol.Commands;
+using LdFleet.Protocol.Validation;
 using LdFleet.Relay.LdPlayer.Catalog;
 using P = LdFleet.Protocol.Commands.CommandParameters;
 
@@ -15,6 +16,14 @@ internal static class CommandMapper
     public static LdConsoleCommand Map(EmulatorCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
+
+        // The rules the API applied at the door, again for every parameter the command carries: a sender that skipped
+        // them (another cloud version, a message put on the queue by hand) is refused here before any process starts.
+        foreach (var (name, value) in command.Parameters)
+        {
+            LdArguments.Check(name, ParameterRules.Check(name, value, command.Action));
+        }
+
         var p = new Params(command.Parameters);
         EmulatorSelector Target() => command.Index is { } index ? EmulatorSelector.ByIndex(index) : throw new LdArgumentException("index", "is required for this action.");
 
@@ -92,12 +101,7 @@ internal static class CommandMapper
             : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
             : throw new LdArgumentException(name, "must be a number.");
 
-        public bool? Bool(string name) => Optional(name) switch
-        {
-            null => null,
-            "true" or "1" => true,
-            "false" or "0" => false,
-            _ => throw new LdArgumentException(name, "must be true or false."),
-        };
+        public bool? Bool(string name) => Optional(name) is not { } value ? null
+            : ParameterRules.ParseBool(value) ?? throw new LdArgumentException(name, "must be true or false.");
     }
 }

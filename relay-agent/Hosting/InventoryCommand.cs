@@ -58,8 +58,16 @@ internal static class InventoryCommand
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var results = await Task.WhenAll(hosts.All.Select(async h =>
         {
-            var (emulators, error) = await driver.ListAsync(h, timeout.Token);
-            return InventoryJson.Report(siteId, h.Id, DateTimeOffset.UtcNow, emulators, error);
+            try
+            {
+                var (emulators, error) = await driver.ListAsync(h, timeout.Token);
+                return InventoryJson.Report(siteId, h.Id, DateTimeOffset.UtcNow, emulators, error);
+            }
+            catch (IOException ex)
+            {
+                // An SSH host that cannot be reached (or whose circuit opened): that host fails, the others still print.
+                return InventoryJson.Report(siteId, h.Id, DateTimeOffset.UtcNow, null, ex.Message);
+            }
         }));
 
         await stdout.WriteLineAsync(InventoryJson.Serialize(results));

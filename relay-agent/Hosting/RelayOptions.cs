@@ -30,6 +30,16 @@ internal sealed class RelayOptions
     /// <summary>The LDPlayer hosts on this site's LAN.</summary>
     [MinLength(1, ErrorMessage = "Relay:Hosts must name at least one LDPlayer host.")]
     public List<LdPlayerHostOptions> Hosts { get; set; } = [];
+
+    /// <summary>The per-host circuit breaker (<c>Relay:Circuit:*</c>): when a host counts as unreachable and when it is probed again.</summary>
+    public LdPlayer.CircuitOptions Circuit { get; set; } = new();
+
+    /// <summary>
+    /// How long a stopping relay waits for its commands to hand their messages back and its reports to go out before it
+    /// exits anyway. Whatever is cut short is safe: the command journal records every command before ldconsole runs,
+    /// and an unreleased message comes back when its lock lapses and is settled from the journal.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(4);
 }
 
 /// <summary>One LDPlayer host.</summary>

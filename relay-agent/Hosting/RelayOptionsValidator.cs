@@ -1,4 +1,5 @@
 using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Validation;
 using LdFleet.Relay.LdPlayer.Ssh;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +21,12 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (options.JournalRetention < TimeSpan.FromHours(1))
         {
             failures.Add("Relay:JournalRetention must be at least 1 hour (it must outlast any redelivery).");
+        }
+
+        ValidateCircuit(options.Circuit, failures);
+        if (options.ShutdownTimeout < TimeSpan.FromSeconds(1) || options.ShutdownTimeout > TimeSpan.FromMinutes(1))
+        {
+            failures.Add("Relay:ShutdownTimeout must be between 1 second and 1 minute.");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -66,6 +73,36 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    /// <summary>Polly's own limits for a circuit breaker, checked here so a bad value fails at start with the setting's name.</summary>
+    private static void ValidateCircuit(LdPlayer.CircuitOptions? circuit, List<string> failures)
+    {
+        if (circuit is null)
+        {
+            failures.Add("Relay:Circuit must not be empty.");
+            return;
+        }
+
+        if (circuit.FailureThreshold is < 2 or > 1000)
+        {
+            failures.Add("Relay:Circuit:FailureThreshold must be between 2 and 1000 (failed calls in a row that open a host's circuit).");
+        }
+
+        if (circuit.SamplingDuration < TimeSpan.FromMilliseconds(500) || circuit.SamplingDuration > TimeSpan.FromDays(1))
+        {
+            failures.Add("Relay:Circuit:SamplingDuration must be between 0.5 seconds and 1 day.");
+        }
+
+        if (circuit.BreakDuration < TimeSpan.FromMilliseconds(500) || circuit.BreakDuration > TimeSpan.FromDays(1))
+        {
+            failures.Add("Relay:Circuit:BreakDuration must be between 0.5 seconds and 1 day.");
+        }
+
+        if (circuit.ProbeInterval < TimeSpan.FromMilliseconds(100) || circuit.ProbeInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add("Relay:Circuit:ProbeInterval must be between 0.1 seconds and 1 hour.");
+        }
+    }
+
     private static void ValidateKind(LdPlayerHostOptions host, string prefix, List<string> failures)
     {
         switch (host.Kind)
@@ -92,6 +129,16 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
         if (string.IsNullOrWhiteSpace(ssh.Address))
         {
             failures.Add($"{prefix}:Address is required (host name or IP address of the LDPlayer PC).");
+        }
+        else if (!System.Net.IPAddress.TryParse(ssh.Address, out _))
+        {
+            var addressError = ssh.Address.Contains(':', StringComparison.Ordinal)
+                ? $"is a host name or IP address without a port; the port goes in {prefix}:Port."
+                : ParameterRules.HostAddress(ssh.Address);
+            if (addressError is not null)
+            {
+                failures.Add($"{prefix}:Address {addressError}");
+            }
         }
 
         if (ssh.Port is < 1 or > 65535)

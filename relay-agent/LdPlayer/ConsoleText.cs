@@ -46,6 +46,17 @@ internal static class ConsoleText
         return text.Replace("\r\r\n", "\n", StringComparison.Ordinal).Replace("\r\n", "\n", StringComparison.Ordinal);
     }
 
+    /// <summary>What <paramref name="bytes"/> are: <c>ascii</c> (nothing above 0x7F), <c>utf-8</c> (valid UTF-8), or <c>cp{codePage}</c>.</summary>
+    public static string Detect(ReadOnlySpan<byte> bytes, int codePage)
+    {
+        if (System.Text.Ascii.IsValid(bytes))
+        {
+            return "ascii";
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(bytes) ? "utf-8" : "cp" + codePage.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static string DecodeAuto(ReadOnlySpan<byte> bytes, int codePage)
     {
         try

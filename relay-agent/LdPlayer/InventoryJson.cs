@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using LdFleet.Protocol.Commands;
 
@@ -6,7 +7,9 @@ namespace LdFleet.Relay.LdPlayer;
 /// <summary>Turns list2 rows into the inventory shape the cloud and operators read.</summary>
 internal static class InventoryJson
 {
-    private static readonly JsonSerializerOptions Indented = new(ProtocolJson.Options) { WriteIndented = true };
+    // Printed to a terminal or a log, never embedded in HTML: Chinese titles stay readable instead of becoming \uXXXX.
+    // (Characters outside the Basic Multilingual Plane, such as emoji, are still escaped by System.Text.Json.)
+    private static readonly JsonSerializerOptions Indented = new(ProtocolJson.Options) { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static InventoryReport Report(string siteId, string hostId, DateTimeOffset observedAt, IReadOnlyList<EmulatorInfo>? emulators, string? error) => new()
     {

@@ -128,6 +128,11 @@ internal sealed class LdPlayerDriver
             // same command here would not help; the workflow decides whether to try again later.
             return DriverResult.Failure(null, DriverErrors.HostUnreachable, ex.Message);
         }
+        catch (HostUnavailableException ex)
+        {
+            // The host's circuit is open: fail at once rather than wait for another timeout.
+            return DriverResult.Failure(null, DriverErrors.HostUnreachable, ex.Message);
+        }
     }
 
     /// <summary>
@@ -283,7 +288,7 @@ internal sealed class LdPlayerDriver
 
     private async Task<DriverResult> GuestAsync(LdPlayerHost host, LdConsoleCommand command, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var output = await host.RunAsync(command.Arguments, timeout ?? command.DefaultTimeout, cancellationToken);
+        var output = await host.RunAsync(command.Arguments, timeout ?? command.DefaultTimeout, cancellationToken, guest: true);
         if (Classify(command, output) is { } failure)
         {
             return failure;
@@ -412,7 +417,7 @@ internal sealed class LdPlayerDriver
 
     private ValueTask<LdConsoleOutput> RunQueryAsync(LdPlayerHost host, LdConsoleCommand command, TimeSpan? timeout, CancellationToken cancellationToken) =>
         _queryRetry.ExecuteAsync(
-            static async (state, ct) => await state.host.RunAsync(state.command.Arguments, state.timeout, ct),
+            static async (state, ct) => await state.host.RunAsync(state.command.Arguments, state.timeout, ct, guest: state.command.Kind == LdCommandKind.Guest),
             (host, command, timeout: timeout ?? command.DefaultTimeout),
             cancellationToken);
 

@@ -11,12 +11,15 @@ internal static class LdPlayerServiceCollectionExtensions
     {
         builder.Services.TryAddSingleton<IProcessRunner, ProcessRunner>();
         builder.Services.TryAddSingleton<LdPlayerDriver>();
+        builder.Services.TryAddSingleton<ConnectionTest>();
         builder.Services.TryAddSingleton(sp =>
         {
             var time = sp.GetRequiredService<TimeProvider>();
-            var hosts = sp.GetRequiredService<IOptions<RelayOptions>>().Value.Hosts;
-            return new LdPlayerHostRegistry(hosts.Select(h => new LdPlayerHost(h, CreateRunner(sp, h, time), time)));
+            var relay = sp.GetRequiredService<IOptions<RelayOptions>>().Value;
+            var logger = sp.GetRequiredService<ILogger<HostCircuitBreaker>>();
+            return new LdPlayerHostRegistry(relay.Hosts.Select(h => new LdPlayerHost(h, CreateRunner(sp, h, time), time, relay.Circuit, logger)));
         });
+        builder.Services.AddHostedService<HostCircuitProber>();
         return builder;
     }
 

@@ -26,6 +26,7 @@ internal sealed partial class RelayReporter : BackgroundService
     private readonly ILogger<RelayReporter> _logger;
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private readonly DateTimeOffset _startedAt;
+    private readonly long _startedTimestamp;
 
     public RelayReporter(
         IMessageQueueFactory queues,
@@ -46,6 +47,9 @@ internal sealed partial class RelayReporter : BackgroundService
         _siteId = relay.Value.SiteId;
         _logger = logger;
         _startedAt = time.GetUtcNow();
+
+        // Uptime from the monotonic clock: the wall clock of a site PC may be set while the relay runs.
+        _startedTimestamp = time.GetTimestamp();
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
@@ -59,19 +63,24 @@ internal sealed partial class RelayReporter : BackgroundService
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, _time);
         do
         {
-            await SendAsync(results, new RelayHeartbeat
-            {
-                SiteId = _siteId,
-                InstanceId = _instanceId,
-                Version = Version,
-                StartedAt = _startedAt,
-                SentAt = _time.GetUtcNow(),
-                HostIds = _hosts.All.Select(h => h.Id).ToArray(),
-                CommandsInFlight = _activity.CommandsInFlight,
-            }, stoppingToken);
+            await SendAsync(results, Heartbeat(), stoppingToken);
         }
         while (await timer.TickOrStopAsync(stoppingToken));
     }
+
+    /// <summary>The heartbeat as of now: who the relay is, how long it has run, how busy it is, each host's circuit.</summary>
+    internal RelayHeartbeat Heartbeat() => new()
+    {
+        SiteId = _siteId,
+        InstanceId = _instanceId,
+        Version = Version,
+        StartedAt = _startedAt,
+        SentAt = _time.GetUtcNow(),
+        Uptime = _time.GetElapsedTime(_startedTimestamp),
+        HostIds = _hosts.All.Select(h => h.Id).ToArray(),
+        CommandsInFlight = _activity.CommandsInFlight,
+        Circuits = _hosts.All.Select(h => h.Circuit.Snapshot()).ToArray(),
+    };
 
     private async Task InventoryLoopAsync(IMessageQueue results, CancellationToken stoppingToken)
     {

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using LdFleet.Testing;
@@ -337,5 +338,47 @@ public sealed class CliFleetTests : IDisposable
         Assert.Contains("ldfleet emulators --help", unknown.Stderr, StringComparison.Ordinal);
         Assert.True(badEmulator.ExitCode == 2, badEmulator.ToString());
         Assert.Contains("site/host/index", badEmulator.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hosts_ShowAndList_IncludeTheRelaysCircuit()
+    {
+        await LoginAsync("Fleet.Read");
+        await Poll.UntilAsync(
+            async () => (await _fleet.Api.GetFromJsonAsync<JsonElement>(new Uri($"/api/sites/{FleetFixture.SiteId}/hosts/host-1", UriKind.Relative))).GetProperty("circuit").ValueKind,
+            kind => kind == JsonValueKind.Object,
+            TimeSpan.FromSeconds(30),
+            "a heartbeat with circuits");
+
+        var show = await _cli.RunAsync("hosts", "show", FleetFixture.SiteId, "host-1");
+        var list = await _cli.RunAsync("hosts", "list", FleetFixture.SiteId);
+        var json = await _cli.RunAsync("hosts", "show", FleetFixture.SiteId, "host-1", "--json");
+
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Matches(@"circuit\s+state=closed, since=\S+, consecutiveFailures=0, reportedAt=", show.Stdout);
+        Assert.DoesNotContain("null", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("CIRCUIT", list.StdoutLines[0], StringComparison.Ordinal);
+        Assert.Contains(list.StdoutLines, l => l.Contains("host-1", StringComparison.Ordinal) && l.Contains("closed", StringComparison.Ordinal));
+        Assert.Equal("closed", JsonDocument.Parse(json.Stdout).RootElement.GetProperty("circuit").GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Json_ChineseText_IsPrintedAsIsNotEscaped()
+    {
+        await LoginAsync("Fleet.Admin");
+        var site = "zh-" + Guid.NewGuid().ToString("N")[..8];
+
+        var register = await _cli.RunAsync("sites", "register", site, "--display-name", "雷电实验室");
+        var show = await _cli.RunAsync("sites", "show", site, "--json");
+
+        Assert.True(register.ExitCode == 0, register.ToString());
+        Assert.True(show.ExitCode == 0, show.ToString());
+        foreach (var stdout in new[] { register.Stdout, show.Stdout })
+        {
+            Assert.Contains("\"displayName\": \"雷电实验室\"", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("\\u", stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("雷电实验室", JsonDocument.Parse(show.Stdout).RootElement.GetProperty("displayName").GetString());
     }
 }

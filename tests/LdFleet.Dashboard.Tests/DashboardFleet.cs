@@ -7,7 +7,7 @@ namespace LdFleet.Dashboard.Tests;
 /// The local fleet plus one headless Chromium (Debian's, at <c>/usr/bin/chromium</c> or <c>LDFLEET_CHROMIUM</c>: Playwright's
 /// own browser downloads are not available) driven by Playwright's bundled node driver.
 /// </summary>
-public sealed class DashboardFleet : FleetFixture
+public class DashboardFleet : FleetFixture
 {
     private IPlaywright? _playwright;
     private IBrowser? _browser;

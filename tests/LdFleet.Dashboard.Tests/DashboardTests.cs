@@ -30,7 +30,7 @@ public sealed class DashboardTests : IClassFixture<DashboardFleet>
         var site = session.Page.Locator("#sites tbody tr", new() { HasText = FleetFixture.SiteId });
         await Expect(site.Locator(".badge")).ToHaveTextAsync("online");
         await Expect(session.Page.Locator("#hosts tbody tr")).ToHaveCountAsync(2);
-        await Expect(session.Page.Locator("#hosts tbody tr", new() { HasText = "host-2" }).Locator(".badge")).ToHaveTextAsync("ok");
+        await Expect(session.Page.Locator("#hosts tbody tr", new() { HasText = "host-2" }).Locator("td.status .badge")).ToHaveTextAsync("ok");
         await Expect(session.Page.Locator("#who-text")).ToHaveTextAsync("Signed in as end-to-end (Fleet.Admin)");
         Assert.Empty(session.BrowserErrors);
     }

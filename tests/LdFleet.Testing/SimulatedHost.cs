@@ -99,6 +99,7 @@ public sealed class SimulatedHost : IDisposable
 
     public void Dispose()
     {
+        StopStragglers();
         try
         {
             Directory.Delete(Home, recursive: true);
@@ -106,6 +107,41 @@ public sealed class SimulatedHost : IDisposable
         catch (IOException)
         {
             // A straggling simulator may still hold a file; the temp folder is cleaned by the OS later.
+        }
+    }
+
+    /// <summary>
+    /// Kills simulator processes of this host that outlived their caller: a "hang" fault sleeps until killed, and a
+    /// relay killed mid-command, or an SSH server that refuses to signal a timed-out command, leaves it running. They
+    /// are found by this host's own LDSIM_HOME (a unique temp folder) in /proc, so nothing else is touched.
+    /// </summary>
+    private void StopStragglers()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var marker = "LDSIM_HOME=" + Home;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(System.IO.Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(System.IO.Path.Combine(dir, "environ")).Split('\0').Contains(marker, StringComparer.Ordinal))
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone already, or not ours to read.
+            }
         }
     }
 }

@@ -280,18 +280,39 @@ async function loadSites() {
 
   const hosts = sites.flatMap(s => s.hosts);
   reconcile($('#hosts tbody'), hosts, h => `${h.siteId}/${h.id}`, (row, h) => {
-    setCells(row, JSON.stringify([h.status, h.emulatorCount, h.lastInventoryAt, h.lastError]), () => [
+    setCells(row, JSON.stringify([h.status, h.circuit, h.emulatorCount, h.lastInventoryAt, h.lastError]), () => [
       el('td', {}, h.siteId),
       el('th', { scope: 'row' }, h.id),
-      el('td', {}, badge(h.status)),
+      el('td', { class: 'status' }, badge(h.status)),
+      el('td', { class: 'circuit' }, ...circuitCell(h.circuit)),
       el('td', {}, String(h.emulatorCount)),
       el('td', {}, time(h.lastInventoryAt)),
-      el('td', {}, h.lastError ?? ''),
+      el('td', {}, h.circuit?.state === 'open' && h.circuit.lastError ? h.circuit.lastError : h.lastError ?? ''),
     ]);
   });
 
   fillOptions($('#filters select[name=siteId]'), [...ids].sort());
   fillOptions($('#filters select[name=hostId]'), [...new Set(hosts.map(h => h.id))].sort());
+}
+
+/**
+ * The relay's circuit breaker for a host: its state as a badge, since when, and while it is not closed how many
+ * failures to reach the host opened it and when the next probe may go through. Relays that report no circuit: a dash.
+ */
+function circuitCell(circuit) {
+  if (!circuit) {
+    return [el('span', {}, '—')];
+  }
+
+  const parts = [badge(circuit.state), ' since ', time(circuit.since)];
+  if (circuit.state !== 'closed') {
+    parts.push(` after ${circuit.consecutiveFailures} failure${circuit.consecutiveFailures === 1 ? '' : 's'}`);
+    if (circuit.retryAt) {
+      parts.push('; next probe ', time(circuit.retryAt));
+    }
+  }
+
+  return parts;
 }
 
 function fillOptions(select, values) {

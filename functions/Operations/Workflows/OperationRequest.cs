@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Validation;
 using A = LdFleet.Protocol.Commands.EmulatorActions;
 using P = LdFleet.Protocol.Commands.CommandParameters;
 
@@ -24,16 +25,16 @@ internal sealed record OperationRequest
 }
 
 /// <summary>
-/// Checks a request before anything is recorded, naming the offending field. The relay validates again before
-/// running anything (it is the last line before a process starts on someone's PC); this gives callers the
-/// error at once instead of a failed operation minutes later.
+/// Checks a request before anything is recorded, naming the offending field (<c>parameters.title</c>,
+/// <c>steps[2].parameters.key</c>). Every parameter value passes the shared <see cref="ParameterRules"/>, which the
+/// relay applies again before it runs anything (it is the last line before a process starts on someone's PC); this
+/// gives callers the error at once instead of a failed operation minutes later.
 /// </summary>
 internal static class OperationRequestValidator
 {
     public const int MaxIndex = 99_999;
     public const int MaxSequenceSteps = 50;
     public const int MaxApps = 20;
-    private const int MaxValueLength = 1024;
 
     private static readonly ImmutableHashSet<string> KnownParameters = typeof(P)
         .GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!)
@@ -72,7 +73,7 @@ internal static class OperationRequestValidator
         }
 
         var parameters = request.Parameters ?? ImmutableDictionary<string, string>.Empty;
-        ValidateParameters(parameters, "parameters", errors, prefix);
+        ValidateParameters(request.Workflow, parameters, "parameters", errors, prefix);
         var required = request.Workflow switch
         {
             WorkflowCatalog.Rename or A.Rename => [P.Title],
@@ -105,6 +106,10 @@ internal static class OperationRequestValidator
         {
             Error($"parameters.{WorkflowCatalog.Apps}", $"At most {MaxApps} apps per provision.");
         }
+        else if (parameters.ContainsKey(WorkflowCatalog.Apps) && WorkflowCatalog.AppsOf(parameters).Select(AppError).FirstOrDefault(e => e is not null) is { } appError)
+        {
+            Error($"parameters.{WorkflowCatalog.Apps}", appError);
+        }
 
         if (request.Workflow == WorkflowCatalog.Sequence)
         {
@@ -135,11 +140,11 @@ internal static class OperationRequestValidator
                 continue;
             }
 
-            ValidateParameters(steps[i].Parameters ?? ImmutableDictionary<string, string>.Empty, field + ".parameters", errors, prefix);
+            ValidateParameters(steps[i].Action, steps[i].Parameters ?? ImmutableDictionary<string, string>.Empty, field + ".parameters", errors, prefix);
         }
     }
 
-    private static void ValidateParameters(IReadOnlyDictionary<string, string> parameters, string field, Dictionary<string, string[]> errors, string prefix)
+    private static void ValidateParameters(string action, IReadOnlyDictionary<string, string> parameters, string field, Dictionary<string, string[]> errors, string prefix)
     {
         foreach (var (name, value) in parameters)
         {
@@ -147,10 +152,28 @@ internal static class OperationRequestValidator
             {
                 errors[$"{prefix}{field}.{name}"] = ["Unknown parameter."];
             }
-            else if (value is null || value.Length > MaxValueLength || value.Any(char.IsControl) || value.Contains('"', StringComparison.Ordinal))
+            else if (Rule(action, name, value) is { } problem)
             {
-                errors[$"{prefix}{field}.{name}"] = [$"Must be at most {MaxValueLength} characters without quotes, line breaks or control characters."];
+                errors[$"{prefix}{field}.{name}"] = [$"{name} {problem}"];
             }
         }
     }
+
+    /// <summary>The shared rule for a command parameter; the workflow-level ones (provision's apps, runApp, copyFrom) are built from them.</summary>
+    private static string? Rule(string action, string name, string? value) => name switch
+    {
+        _ when value is null => "is required.",
+        WorkflowCatalog.RunApp => ParameterRules.PackageName(value),
+
+        // One text rule first (length, controls, bidi), then each entry's own rule.
+        WorkflowCatalog.Apps => TextRules.Check(value, ParameterRules.MaxTextLength),
+        WorkflowCatalog.CopyFrom => null,
+        _ => ParameterRules.Check(name, value, action),
+    };
+
+    /// <summary>An entry of provision's <c>apps</c>: an <c>.apk</c> path on the host, or a package name.</summary>
+    private static string? AppError(string app) =>
+        WorkflowCatalog.IsApkPath(app)
+            ? ParameterRules.HostPath(app, ".apk") is { } pathError ? $"entry '{app}' {pathError}" : null
+            : ParameterRules.PackageName(app) is { } nameError ? $"entry '{app}' {nameError}" : null;
 }

@@ -1,3 +1,5 @@
+using LdFleet.Protocol.Validation;
+
 namespace LdFleet.Relay.LdPlayer.Catalog;
 
 /// <summary>How to read what an ldconsole command returns (reference §2.2).</summary>
@@ -116,11 +118,7 @@ internal static class LdConsoleCommands
 
     public static LdConsoleCommand DownCpu(EmulatorSelector target, int rate)
     {
-        if (rate is < 0 or > 100)
-        {
-            throw new LdArgumentException("rate", "must be 0 to 100 (percent).");
-        }
-
+        LdArguments.Check("rate", ParameterRules.Rate(rate));
         return Targeted("downcpu", target, LdCommandKind.Action, Quick, ["--rate", LdArguments.Int(rate)]);
     }
 
@@ -132,7 +130,7 @@ internal static class LdConsoleCommands
 
     /// <summary>A guest action such as <c>call.shake</c> or <c>call.locate</c> (reference §2.3).</summary>
     public static LdConsoleCommand Action(EmulatorSelector target, string key, string value) =>
-        Targeted("action", target, LdCommandKind.Action, Quick, ["--key", LdArguments.PropertyKey("key", key), "--value", LdArguments.Text("value", value, 256)]);
+        Targeted("action", target, LdCommandKind.Action, Quick, ["--key", LdArguments.PropertyKey("key", key), "--value", LdArguments.Text("value", value, ParameterRules.MaxActionValueLength)]);
 
     /// <summary>Global settings; no emulator selector (several wrappers wrongly pass one).</summary>
     public static LdConsoleCommand GlobalSetting(int? fps = null, bool? audio = null, bool? fastPlay = null, bool? cleanMode = null)
@@ -140,11 +138,7 @@ internal static class LdConsoleCommands
         var args = new List<string> { "globalsetting" };
         if (fps is { } f)
         {
-            if (f is < 0 or > 60)
-            {
-                throw new LdArgumentException("fps", "must be 0 to 60.");
-            }
-
+            LdArguments.Check("fps", ParameterRules.Fps(f));
             args.AddRange(["--fps", LdArguments.Int(f)]);
         }
 

@@ -83,11 +83,51 @@ internal sealed partial class SshProcessRunner : IProcessRunner, IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the connection if it is not open (connect, verify the host key, log in) and describes it; a connection
+    /// test's first stage.
+    /// </summary>
+    public async Task<string> EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await GetConnectionAsync(cancellationToken);
+        return $"ssh {_options.UserName}@{Endpoint}";
+    }
+
     public void Dispose()
     {
         _disposed = true;
         Interlocked.Exchange(ref _connection, null)?.Dispose();
     }
+
+    /// <summary>
+    /// Whether a result is the remote shell saying the program does not exist or cannot run, not the program's own
+    /// answer: 127 or 126 from a POSIX shell, 9009 ("is not recognized") or 3 ("cannot find the path") from cmd.exe,
+    /// each with the shell's message on stderr and nothing on stdout (ldconsole writes its own errors to stdout, and
+    /// add's exit code is an emulator index that can be any of these numbers). PowerShell reports a missing program
+    /// as a plain 1, which cannot be told apart.
+    /// </summary>
+    public static bool MeansProgramMissing(RemoteShell shell, ProcessResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var code = shell switch
+        {
+            RemoteShell.Posix => result.ExitCode is 126 or 127,
+            RemoteShell.Cmd => result.ExitCode is 9009 or 3,
+            _ => false,
+        };
+        return code && result.StandardOutput.Length == 0 && result.StandardError.Length > 0;
+    }
+
+    /// <summary>
+    /// SSH.NET's way of saying the server refused to open a session channel (after <see cref="ConnectionInfo.RetryAttempts"/>
+    /// attempts): a plain <see cref="SshException"/> with this message, before anything was sent to run.
+    /// </summary>
+    internal static bool IsChannelRefused(SshException exception) =>
+        exception.GetType() == typeof(SshException) && exception.Message.StartsWith("Failed to open a channel", StringComparison.Ordinal);
+
+    /// <summary>10, 20, 40 ... ms, at most 500 ms: a server catching up on closed sessions needs a moment, not a storm of opens.</summary>
+    internal static TimeSpan RefusedChannelDelay(int refusals) => TimeSpan.FromMilliseconds(Math.Min(500, 10 << Math.Min(refusals, 6)));
 
     internal static bool FingerprintMatches(string presented, string expected) =>
         string.Equals(presented, expected.Trim().TrimEnd('='), StringComparison.Ordinal);
@@ -101,13 +141,28 @@ internal sealed partial class SshProcessRunner : IProcessRunner, IDisposable
         SshCommand? command = null;
         try
         {
-            command = connection.Client.CreateCommand(commandText);
-
-            // Cancelling makes SSH.NET send a TERM signal on the channel, wait up to 0.5 s for the command to
-            // end, and then complete it anyway, closing the channel.
-            await command.ExecuteAsync(linked.Token);
+            for (var refusals = 0; ; refusals++)
+            {
+                command = connection.Client.CreateCommand(commandText);
+                try
+                {
+                    // Cancelling makes SSH.NET send a TERM signal on the channel, wait up to 0.5 s for the command to
+                    // end, and then complete it anyway, closing the channel.
+                    await command.ExecuteAsync(linked.Token);
+                    break;
+                }
+                catch (SshException ex) when (IsChannelRefused(ex) && connection.Client.IsConnected)
+                {
+                    // The server still counts a session whose channel we saw close (see ConnectAsync's RetryAttempts): the
+                    // command never started, so waiting a little and opening a channel again is safe.
+                    command.Dispose();
+                    command = null;
+                    LogChannelRefused(_logger, _hostId, refusals + 1);
+                    await Task.Delay(RefusedChannelDelay(refusals), _time, linked.Token);
+                }
+            }
         }
-        catch (OperationCanceledException) when (command is not null && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             timedOut = true;
             LogTimedOut(_logger, _hostId, spec.FileName, spec.Timeout.TotalSeconds);
@@ -122,6 +177,12 @@ internal sealed partial class SshProcessRunner : IProcessRunner, IDisposable
         {
             command?.Dispose();
             throw;
+        }
+
+        if (command is null)
+        {
+            // Timed out while the server kept refusing a channel: nothing ran.
+            return new ProcessResult(-1, [], [], _time.GetElapsedTime(started), TimedOut: true);
         }
 
         using (command)
@@ -206,6 +267,13 @@ internal sealed partial class SshProcessRunner : IProcessRunner, IDisposable
         var info = new ConnectionInfo(_options.Address, _options.Port, _options.UserName, authentication)
         {
             Timeout = _options.ConnectTimeout,
+
+            // OpenSSH frees a session only after the client's close of its channel has been read and the remote
+            // process reaped, but SSH.NET counts the channel free as soon as it answers the server's close, and opens
+            // the next one at once. A server that has not caught up refuses the open ("no more sessions"), and SSH.NET
+            // would retry at once, synchronously, up to 10 times: on a loaded machine every retry can come too early,
+            // and the command fails or stalls. One attempt here; ExecuteAsync waits and retries asynchronously instead.
+            RetryAttempts = 1,
         };
         var connection = new Connection(new SshClient(info) { KeepAliveInterval = KeepAliveInterval }, authentication, key);
         string? presented = null;
@@ -296,6 +364,9 @@ internal sealed partial class SshProcessRunner : IProcessRunner, IDisposable
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "{HostId}: {FileName} ended without an exit status (signal {Signal}); reporting -1")]
     private static partial void LogNoExitStatus(ILogger logger, string hostId, string fileName, string? signal);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Debug, Message = "{HostId}: the SSH server refused a channel (refusal {Refusals}; it is still closing an earlier session); trying again shortly")]
+    private static partial void LogChannelRefused(ILogger logger, string hostId, int refusals);
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Debug, Message = "{HostId}: {FileName} exited {ExitCode} after {DurationMs:0} ms")]
     private static partial void LogRan(ILogger logger, string hostId, string fileName, int exitCode, double durationMs);

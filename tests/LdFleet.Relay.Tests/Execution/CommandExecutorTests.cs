@@ -57,7 +57,7 @@ public sealed class CommandExecutorTests
     {
         var options = new LdPlayerHostOptions { Id = "host-1", LdConsolePath = "ldconsole" };
         var hosts = new LdPlayerHostRegistry([new LdPlayerHost(options, _runner, _time)]);
-        return new CommandExecutor(hosts, new LdPlayerDriver(_time), _time, Options.Create(new RelayOptions { SiteId = "lab" }), NullLogger<CommandExecutor>.Instance);
+        return new CommandExecutor(hosts, new LdPlayerDriver(_time), new ConnectionTest(_time), _time, Options.Create(new RelayOptions { SiteId = "lab" }), NullLogger<CommandExecutor>.Instance);
     }
 
     private static EmulatorCommand Command() => new()

@@ -29,6 +29,20 @@ public sealed class InventoryCommandTests
     }
 
     [Fact]
+    public async Task Inventory_ChineseTitles_ArePrintedAsIs()
+    {
+        using var gbk = await SimulatedHost.CreateAsync("host-1", 2, encoding: "gbk");
+        await gbk.RunAsync("rename", "--index", "1", "--title", "雷电模拟器-1");
+
+        var (exit, stdout, stderr) = await RunAsync(Config(gbk, 0), ["--Relay:Hosts:0:OutputEncoding=Ansi"]);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("\"title\": \"雷电模拟器-1\"", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", stdout, StringComparison.Ordinal);
+        Assert.Equal("雷电模拟器-1", JsonDocument.Parse(stdout).RootElement[0].GetProperty("emulators")[1].GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task Inventory_BadConfiguration_ExplainsAndExits2()
     {
         var (exit, _, stderr) = await RunAsync(["--Relay:SiteId=Bad Site", "--Relay:Hosts:0:Id=host-1", "--Relay:Hosts:0:LdConsolePath=/nope/ldconsole.exe"]);

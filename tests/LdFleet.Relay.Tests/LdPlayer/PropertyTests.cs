@@ -20,8 +20,18 @@ public sealed partial class PropertyTests
         .Array[1, 24]
         .Select(pieces => string.Concat(pieces));
 
-    private static readonly Gen<EmulatorInfo> Rows =
-        Gen.Select(Gen.Int[0, 2000], Titles, Gen.Long[0, 99_999_999], Gen.Int[0, 2], Gen.Int[-1, 99_999], Gen.Int[-1, 99_999], Gen.Int[100, 4000], Gen.Int[60, 640])
+    // The same without emoji: GBK has no surrogate pairs. Generated directly rather than filtered: titles of up to 24
+    // pieces are rarely emoji-free, and a filter that skips too much makes CsCheck give up ("Failing Where max count").
+    private static readonly Gen<string> BmpTitles = Gen.OneOf(
+            Gen.Char["abcXYZ019 ,-_.()"].Select(c => c.ToString()),
+            Gen.Char['\u4e00', '\u4fff'].Select(c => c.ToString()))
+        .Array[1, 24]
+        .Select(pieces => string.Concat(pieces));
+
+    private static readonly Gen<EmulatorInfo> Rows = RowsWith(Titles);
+
+    private static Gen<EmulatorInfo> RowsWith(Gen<string> titles) =>
+        Gen.Select(Gen.Int[0, 2000], titles, Gen.Long[0, 99_999_999], Gen.Int[0, 2], Gen.Int[-1, 99_999], Gen.Int[-1, 99_999], Gen.Int[100, 4000], Gen.Int[60, 640])
             .Select(t => new EmulatorInfo(t.Item1, t.Item2, t.Item3, t.Item3 + 1, t.Item4, t.Item5, t.Item6, t.Item7, t.Item7 / 2, t.Item8));
 
     [Fact]
@@ -44,7 +54,7 @@ public sealed partial class PropertyTests
 
     [Fact]
     public void List2_GbkBytesOnAnAnsiHost_RoundTripCjkTitles() =>
-        Rows.Where(r => r.Title.All(c => c < 0xD800)).List[1, 5].Sample(rows =>
+        RowsWith(BmpTitles).List[1, 5].Sample(rows =>
         {
             var text = string.Concat(rows.Select(r => Format(r, tenColumns: true) + "\r\n"));
             var bytes = Encoding.GetEncoding(936).GetBytes(text);

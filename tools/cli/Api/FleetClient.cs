@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace LdFleet.Cli.Api;
@@ -187,5 +188,10 @@ internal static class Json
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    /// <summary>
+    /// What <c>--json</c> prints: indented, and non-ASCII text as is (a Chinese title stays readable instead of becoming
+    /// \uXXXX). It goes to a terminal or a pipe, never into HTML, so the relaxed escaping is safe. System.Text.Json still
+    /// escapes characters outside the Basic Multilingual Plane (emoji): valid JSON either way.
+    /// </summary>
+    public static readonly JsonSerializerOptions Indented = new(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

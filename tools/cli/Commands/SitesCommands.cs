@@ -15,7 +15,7 @@ internal static class SitesCommands
 
     private static readonly Column[] HostColumns =
     [
-        Column.Of("SITE", "siteId"), Column.Of("ID", "id"), Column.Of("STATUS", "status"), Column.Of("KIND", "kind"), Column.Of("ADDRESS", "address"),
+        Column.Of("SITE", "siteId"), Column.Of("ID", "id"), Column.Of("STATUS", "status"), Column.Of("CIRCUIT", "circuit.state"), Column.Of("KIND", "kind"), Column.Of("ADDRESS", "address"),
         Column.Of("CAPACITY", "capacity"), Column.Of("EMULATORS", "emulatorCount"), Column.Of("LAST INVENTORY", "lastInventoryAt"), Column.Of("LAST ERROR", "lastError"),
     ];
 

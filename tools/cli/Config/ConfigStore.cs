@@ -16,6 +16,9 @@ internal sealed class ConfigStore
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+
+        // A file people read and edit: profile names and URLs in any script stay as typed.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public ConfigStore(string configFile)

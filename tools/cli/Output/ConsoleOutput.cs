@@ -122,8 +122,9 @@ internal static class Fields
     {
         JsonValueKind.String => value.GetString() ?? "",
         JsonValueKind.Null or JsonValueKind.Undefined => "",
-        JsonValueKind.Object when value.EnumerateObject().All(p => p.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False) =>
-            string.Join(", ", value.EnumerateObject().Select(p => $"{p.Name}={Format(p.Value)}")),
+        // A flat object (a host's circuit, an emulator's labels) reads as key=value pairs; its null fields are left out.
+        JsonValueKind.Object when value.EnumerateObject().All(p => p.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null) =>
+            string.Join(", ", value.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).Select(p => $"{p.Name}={Format(p.Value)}")),
         JsonValueKind.Array when value.EnumerateArray().All(v => v.ValueKind is JsonValueKind.String or JsonValueKind.Number) =>
             string.Join(", ", value.EnumerateArray().Select(Format)),
         _ => value.GetRawText(),

@@ -18,7 +18,7 @@ public sealed class SshServerCollection : ICollectionFixture<SshServerFixture>
 /// A throwaway OpenSSH server on 127.0.0.1: its own host key, config and authorized_keys in a temp folder,
 /// logging to stderr (captured), accepting the current user with a generated key.
 /// </summary>
-public sealed class SshServerFixture : IAsyncLifetime
+public class SshServerFixture : IAsyncLifetime
 {
     private const string Sshd = "/usr/sbin/sshd";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
@@ -50,6 +50,9 @@ public sealed class SshServerFixture : IAsyncLifetime
     /// costs about half a second of key exchange).
     /// </summary>
     internal SshProcessRunner Runner { get; private set; } = null!;
+
+    /// <summary>Session channels sshd allows per connection (OpenSSH's default is 10).</summary>
+    protected virtual int MaxSessions => 10;
 
     /// <summary>Every line sshd logged so far.</summary>
     public IReadOnlyCollection<string> Log => _sshd?.Lines ?? [];
@@ -93,6 +96,7 @@ public sealed class SshServerFixture : IAsyncLifetime
             KbdInteractiveAuthentication no
             PermitRootLogin prohibit-password
             PrintMotd no
+            MaxSessions {MaxSessions.ToString(CultureInfo.InvariantCulture)}
             """);
 
         if (Environment.UserName == "root")
