@@ -14,6 +14,10 @@ internal sealed class ApiOptions
     /// <summary>Serve the OpenAPI document at /openapi/v1.json and the browsable reference at /docs.</summary>
     public bool ExposeDocs { get; set; } = true;
 
+    /// <summary>How long <c>POST .../test-connection</c> waits for its diagnostic to end before it answers 202 instead of 200.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Api:TestConnectionWait must be between 0 and 1 minute.")]
+    public TimeSpan TestConnectionWait { get; set; } = TimeSpan.FromSeconds(10);
+
     public RateLimitOptions RateLimit { get; set; } = new();
 
     public CorsOptions Cors { get; set; } = new();

@@ -104,6 +104,22 @@ internal sealed partial class OperationService
         return new ListPage<OperationView>([.. live], found.Next);
     }
 
+    /// <summary>The operation once it has ended, or null if it has not within <paramref name="wait"/>.</summary>
+    public async Task<OperationView?> WaitForEndAsync(string operationId, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(wait);
+        try
+        {
+            var instance = await _durable.Client.WaitForInstanceCompletionAsync(operationId, getInputsAndOutputs: true, timeout.Token);
+            return OperationViews.FromInstance(instance);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Asks the operation to stop: a step not yet sent is dropped, a command on the relay is told to stop.</summary>
     public async Task<(CancelOutcome Outcome, OperationView? Operation)> CancelAsync(string operationId, string? reason, CancellationToken cancellationToken)
     {

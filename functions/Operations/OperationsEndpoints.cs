@@ -41,6 +41,13 @@ internal static class OperationsEndpoints
             .RequireAuthorization(FleetPolicies.Operate)
             .WithIdempotencyKey();
 
+        // The manager's per-workstation "test connection": a short diagnostic operation on the site's relay.
+        api.MapPost("/sites/{siteId}/hosts/{hostId}/test-connection", TestConnectionAsync)
+            .WithName("TestHostConnection")
+            .RequireAuthorization(FleetPolicies.Operate)
+            .WithSummary("Tests the relay's connection to a host: reach, ldconsole, list2, with the time of each stage.")
+            .WithDescription("Runs a testconnection operation. 200 with the ended operation when it ends within Api:TestConnectionWait (10 s by default), else 202 with its Location. The stages are in the step's data (stage.reach.ok, stage.list2.emulators, ...).");
+
         api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation").RequireAuthorization(FleetPolicies.Read);
         api.MapGet("/operations", ListAsync).WithName("ListOperations").RequireAuthorization(FleetPolicies.Read);
         api.MapPost("/operations/{operationId}/cancel", CancelAsync).WithName("CancelOperation").RequireAuthorization(FleetPolicies.Operate);
@@ -80,6 +87,23 @@ internal static class OperationsEndpoints
 
         var operation = await operations.StartAsync(request, caller.Name, cancellationToken);
         return TypedResults.AcceptedAtRoute(operation, "GetOperation", new { operationId = operation.Id });
+    }
+
+    private static async Task<Results<Ok<OperationView>, AcceptedAtRoute<OperationView>, ValidationProblem>> TestConnectionAsync(
+        string siteId, string hostId, HttpContext http, OperationService operations, Microsoft.Extensions.Options.IOptions<LdFleet.Functions.Api.ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var request = new OperationRequest { Workflow = EmulatorActions.TestConnection, SiteId = siteId, HostId = hostId };
+        var errors = OperationRequestValidator.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, type: ProblemTypes.Validation);
+        }
+
+        var started = await operations.StartAsync(request, FleetCaller.From(http.User).Name, cancellationToken);
+        var ended = await operations.WaitForEndAsync(started.Id, api.Value.TestConnectionWait, cancellationToken);
+        return ended is not null
+            ? TypedResults.Ok(ended)
+            : TypedResults.AcceptedAtRoute(started, "GetOperation", new { operationId = started.Id });
     }
 
     private static async Task<Results<Ok<OperationView>, ProblemHttpResult>> GetAsync(string operationId, OperationService operations, CancellationToken cancellationToken)

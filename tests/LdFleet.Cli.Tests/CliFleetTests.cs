@@ -21,6 +21,27 @@ public sealed class CliFleetTests : IDisposable
     private async Task LoginAsync(string role) => _cli.UseConfigFrom(await _fleet.LoggedInConfigAsync(role));
 
     [Fact]
+    public async Task HostsTestConnection_PrintsEveryStage_AndExitsZeroOnAHealthyHost()
+    {
+        await LoginAsync("Fleet.Operate");
+
+        var result = await _cli.RunAsync("hosts", "test-connection", "lab/host-1", "--interval", "0.2");
+        var json = await _cli.RunAsync("hosts", "test-connection", "lab/host-1", "--json", "--interval", "0.2");
+        var usage = await _cli.RunAsync("hosts", "test-connection", "host-1");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (var stage in new[] { "reach", "ldconsole", "list2" })
+        {
+            Assert.Contains(stage, result.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Connection test passed", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal("Succeeded", JsonDocument.Parse(json.Stdout).RootElement.GetProperty("status").GetString());
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Contains("site/host", usage.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LoginDev_StoresTokenPrivatelyAndWhoAmIShowsIt()
     {
         Assert.Equal(0, (await _cli.RunAsync("config", "set", "local", "--url", _fleet.ApiUrl, "--auth", "dev")).ExitCode);

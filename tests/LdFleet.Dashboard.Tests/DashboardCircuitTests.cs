@@ -64,4 +64,34 @@ public sealed class DashboardCircuitTests : IClassFixture<CircuitDashboardFleet>
         await Expect(session.Page.Locator("#hosts tbody tr", new() { HasText = "host-1" }).Locator("td.circuit .badge")).ToHaveTextAsync("closed");
         Assert.Empty(session.BrowserErrors);
     }
+
+    [Fact]
+    public async Task TestButton_ShowsEachStageOfAHealthyHost_AndTheFailingStageOfADeadOne()
+    {
+        await using var session = await _fleet.OpenAsync(nameof(TestButton_ShowsEachStageOfAHealthyHost_AndTheFailingStageOfADeadOne));
+        await session.SignInAsync(_fleet.Token);
+        var result = session.Page.Locator("#connection-test");
+
+        await session.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Test the connection to lab/host-1" }).ClickAsync();
+
+        await Expect(result).ToContainTextAsync("Connection to lab/host-1 passed");
+        await Expect(result.Locator("li")).ToHaveCountAsync(3);
+        await Expect(result).ToContainTextAsync("4 emulators");
+
+        _fleet.DeadSwitch.Break();
+        try
+        {
+            await session.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Test the connection to lab/host-2" }).ClickAsync();
+
+            await Expect(result).ToContainTextAsync("Connection to lab/host-2 failed");
+            await Expect(result.Locator("li .badge")).ToHaveTextAsync(["passed", "failed"]);
+            await session.Page.Locator("#hosts").ScreenshotAsync(new() { Path = Path.Combine(DashboardSession.ScreenshotDirectory, "HostsTable_ConnectionTest.png") });
+        }
+        finally
+        {
+            _fleet.DeadSwitch.Repair();
+        }
+
+        Assert.Empty(session.BrowserErrors);
+    }
 }

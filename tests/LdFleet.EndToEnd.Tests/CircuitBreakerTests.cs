@@ -82,6 +82,51 @@ public sealed class CircuitBreakerTests : IClassFixture<CircuitFleet>
         Assert.True(done.Status == "Succeeded", $"{done.Status} {done.ErrorCode} {done.Error}");
     }
 
+    [Fact]
+    public async Task TestConnection_PassesOnAHealthyHost_AndNamesTheFailingStageOnADeadOne()
+    {
+        var healthy = await TestConnectionAsync("host-1");
+
+        Assert.Equal("Succeeded", healthy.GetProperty("status").GetString());
+        var data = healthy.GetProperty("steps")[0].GetProperty("data");
+        Assert.Equal("reach,ldconsole,list2", data.GetProperty("stages").GetString());
+        Assert.All(new[] { "reach", "ldconsole", "list2" }, s => Assert.Equal("true", data.GetProperty($"stage.{s}.ok").GetString()));
+        Assert.Equal("4", data.GetProperty("stage.list2.emulators").GetString());
+        Assert.True(int.Parse(data.GetProperty("stage.list2.ms").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= 0);
+
+        _fleet.DeadSwitch.Break();
+        try
+        {
+            var dead = await TestConnectionAsync("host-2");
+
+            Assert.Equal("Failed", dead.GetProperty("status").GetString());
+            var deadData = dead.GetProperty("steps")[0].GetProperty("data");
+            Assert.Equal("ldconsole", deadData.GetProperty("failedStage").GetString());
+            Assert.Equal("false", deadData.GetProperty("stage.ldconsole.ok").GetString());
+            Assert.False(deadData.TryGetProperty("stage.list2.ok", out _));
+        }
+        finally
+        {
+            _fleet.DeadSwitch.Repair();
+        }
+    }
+
+    /// <summary>The test's operation: from the 200 answer, or followed from the 202's Location when the relay was slower than the API's wait.</summary>
+    private async Task<JsonElement> TestConnectionAsync(string host)
+    {
+        using var response = await _fleet.Api.PostAsync(new Uri($"/api/sites/{FleetFixture.SiteId}/hosts/{host}/test-connection", UriKind.Relative), null);
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var operation = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("testconnection", operation.GetProperty("workflow").GetString());
+        return response.StatusCode == HttpStatusCode.OK
+            ? operation
+            : await Poll.UntilAsync(
+                async () => await _fleet.Api.GetFromJsonAsync<JsonElement>(response.Headers.Location!),
+                o => o.GetProperty("status").GetString() is "Succeeded" or "Failed" or "TimedOut",
+                TimeSpan.FromSeconds(60),
+                "the connection test to end");
+    }
+
     /// <summary>
     /// A launch on host-2 that fails with HostUnreachable quickly. A failure that raced the circuit's opening (seen before
     /// the open state reached the relay's breaker) may still be the missing ldconsole itself; the next one is not.

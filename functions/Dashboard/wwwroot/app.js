@@ -288,11 +288,58 @@ async function loadSites() {
       el('td', {}, String(h.emulatorCount)),
       el('td', {}, time(h.lastInventoryAt)),
       el('td', {}, h.circuit?.state === 'open' && h.circuit.lastError ? h.circuit.lastError : h.lastError ?? ''),
+      el('td', {}, testButton(h)),
     ]);
   });
 
   fillOptions($('#filters select[name=siteId]'), [...ids].sort());
   fillOptions($('#filters select[name=hostId]'), [...new Set(hosts.map(h => h.id))].sort());
+}
+
+/** "Test": the relay tries to reach the host, run ldconsole and read list2, and the result is shown under the table. */
+function testButton(host) {
+  const button = el('button', { type: 'button', class: 'test-connection', 'aria-label': `Test the connection to ${host.siteId}/${host.id}` }, 'Test');
+  button.disabled = !canOperate();
+  button.addEventListener('click', () => testConnection(host, button));
+  return button;
+}
+
+async function testConnection(host, button) {
+  const target = `${host.siteId}/${host.id}`;
+  const region = $('#connection-test');
+  region.hidden = false;
+  region.replaceChildren(`Testing the connection to ${target}…`);
+  button.disabled = true;
+  try {
+    const path = `/api/sites/${encodeURIComponent(host.siteId)}/hosts/${encodeURIComponent(host.id)}/test-connection`;
+    let operation = await (await state.api.request('POST', path)).json();
+    for (let i = 0; i < 60 && !terminalOperation.has(operation.status); i++) {
+      // The API answered before the relay did (202): follow the operation for a while.
+      await new Promise(resolve => setTimeout(resolve, 1000));
+      operation = await state.api.get(`/api/operations/${encodeURIComponent(operation.id)}`);
+    }
+
+    region.replaceChildren(...connectionReport(target, operation));
+  } catch (error) {
+    region.replaceChildren(`Could not test ${target}: ${error.message}`);
+  } finally {
+    button.disabled = !canOperate();
+  }
+}
+
+function connectionReport(target, operation) {
+  const data = operation.steps?.at(-1)?.data ?? {};
+  const stages = (data.stages ?? '').split(',').filter(s => s);
+  const passed = operation.status === 'Succeeded';
+  const summary = passed
+    ? `Connection to ${target} passed in ${data.totalMs} ms`
+    : `Connection to ${target} ${operation.status.toLowerCase()}: ${operation.errorCode ?? ''} ${operation.error ?? ''}`;
+  const list = el('ul', { class: 'stages' }, ...stages.map(stage => el('li', {},
+    badge(data[`stage.${stage}.ok`] === 'true' ? 'passed' : 'failed'), ` ${stage} `, `${data[`stage.${stage}.ms`] ?? '?'} ms`,
+    data[`stage.${stage}.error`] ? ` — ${data[`stage.${stage}.error`]}` : '',
+    stage === 'list2' && data['stage.list2.emulators'] ? ` — ${data['stage.list2.emulators']} emulators, ${data['stage.list2.running']} running` : '')));
+  announce(summary + '.');
+  return [el('strong', { class: passed ? 'passed' : 'failed' }, summary), list];
 }
 
 /**

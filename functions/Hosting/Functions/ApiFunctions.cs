@@ -104,6 +104,9 @@ internal sealed class ApiFunctions(FunctionsApi api)
     [Function("ListOperations")]
     public IResult ListOperations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations")] HttpRequest request, [DurableClient] DurableTaskClient client) => api.Handle("ListOperations", client);
 
+    [Function("TestHostConnection")]
+    public IResult TestHostConnection([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/sites/{siteId}/hosts/{hostId}/test-connection")] HttpRequest request, [DurableClient] DurableTaskClient client) => api.Handle("TestHostConnection", client);
+
     [Function("GetOperation")]
     public IResult GetOperation([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/operations/{operationId}")] HttpRequest request, [DurableClient] DurableTaskClient client) => api.Handle("GetOperation", client);
 

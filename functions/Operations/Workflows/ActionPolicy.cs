@@ -46,6 +46,9 @@ internal sealed record ActionPolicy(TimeSpan ExecutionTimeout, int MaxAttempts, 
         [A.WaitBooted] = new(TimeSpan.FromMinutes(5), 2, Transient),
         [A.WaitStopped] = new(TimeSpan.FromMinutes(2), 2, Transient),
         [A.Cancel] = new(TimeSpan.FromSeconds(30), 1, ProvenNoEffect),
+
+        // A diagnostic: its answer is the point, a retry would only hide a flaky host.
+        [A.TestConnection] = new(TimeSpan.FromSeconds(60), 1, ProvenNoEffect),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Actions a caller may start as a single-command operation (everything but relay plumbing).</summary>

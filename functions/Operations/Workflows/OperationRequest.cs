@@ -67,7 +67,7 @@ internal static class OperationRequestValidator
         {
             Error("index", $"An emulator index is a whole number from 0 to {MaxIndex}.");
         }
-        else if (request.Index is null && !WorkflowCatalog.CreatesEmulator(request.Workflow))
+        else if (request.Index is null && !WorkflowCatalog.NeedsNoEmulator(request.Workflow))
         {
             Error("index", $"Workflow '{request.Workflow}' needs an emulator index.");
         }

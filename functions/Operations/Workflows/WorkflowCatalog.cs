@@ -51,8 +51,8 @@ internal static class WorkflowCatalog
 
     public static bool Exists(string workflow) => Composite.Contains(workflow) || ActionPolicy.SingleCommandActions.Contains(workflow);
 
-    /// <summary>True when the workflow needs no existing emulator.</summary>
-    public static bool CreatesEmulator(string workflow) => workflow is Provision or A.Add or A.QuitAll or A.GlobalSetting or A.SortWindows;
+    /// <summary>True when the workflow needs no existing emulator (it creates one, or acts on the host).</summary>
+    public static bool NeedsNoEmulator(string workflow) => workflow is Provision or A.Add or A.QuitAll or A.GlobalSetting or A.SortWindows or A.TestConnection;
 
     /// <summary>The next thing to do. Only called when no step is in flight.</summary>
     public static NextStep Next(Operation operation)

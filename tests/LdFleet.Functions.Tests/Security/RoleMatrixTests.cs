@@ -64,6 +64,7 @@ public sealed class RoleMatrixTests
 
         [("POST", "/api/sites/{siteId}/hosts/{hostId}/emulators/{index}/{workflow}")] = Access.Operate,
         [("POST", "/api/operations")] = Access.Operate,
+        [("POST", "/api/sites/{siteId}/hosts/{hostId}/test-connection")] = Access.Operate,
         [("GET", "/api/operations")] = Access.Read,
         [("GET", "/api/operations/{operationId}")] = Access.Read,
         [("POST", "/api/operations/{operationId}/cancel")] = Access.Operate,

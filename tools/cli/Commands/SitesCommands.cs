@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using LdFleet.Cli.Output;
 using static LdFleet.Cli.Commands.CommandKit;
 
@@ -111,6 +112,80 @@ internal static class SitesCommands
             return ExitCodes.Success;
         });
 
-        return new Command("hosts", "LDPlayer hosts of a site.").With(list, show, put, delete);
+        var testTarget = Arg("host", "The host as site/host, e.g. lab/host-1.");
+        var watchOptions = new WatchOptions();
+        var test = new Command("test-connection", "Test the relay's connection to a host: reach it, run ldconsole, read list2, with the time of each stage (Fleet.Operate). Exit code: 0 passed, 6 failed.")
+            .With(testTarget).With(watchOptions.Symbols).WithAction(async (context, ct) =>
+            {
+                var target = context.Parse.GetValue(testTarget)!.Split('/');
+                if (target is not [{ Length: > 0 } site, { Length: > 0 } host])
+                {
+                    Console.Error.WriteLine($"'{context.Parse.GetValue(testTarget)}' is not site/host (e.g. lab/host-1).");
+                    return ExitCodes.Usage;
+                }
+
+                var operation = await context.Client.PostAsync($"/api/sites/{Escape(site)}/hosts/{Escape(host)}/test-connection", null, idempotent: false, ct);
+                var id = Fields.Of(operation, "id");
+                if (!LdFleet.Cli.Watch.Watcher.IsTerminal(Fields.Of(operation, "status")))
+                {
+                    // The relay did not answer within the API's wait: follow the operation like `operations watch`.
+                    var watched = await watchOptions.Create(context).WatchOperationAsync(id, ct);
+                    if (watched == ExitCodes.WatchTimeout)
+                    {
+                        return watched;
+                    }
+
+                    operation = await context.Client.GetAsync($"/api/operations/{Escape(id)}", ct);
+                }
+
+                return ConnectionTest.Print(context, operation);
+            });
+
+        return new Command("hosts", "LDPlayer hosts of a site.").With(list, show, put, delete, test);
     }
+}
+
+/// <summary>Prints a connection test's stages from its operation.</summary>
+internal static class ConnectionTest
+{
+    private static readonly string[] Stages = ["reach", "ldconsole", "list2"];
+
+    public static int Print(CliContext context, JsonElement operation)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var data = operation.TryGetProperty("steps", out var steps) && steps.ValueKind == JsonValueKind.Array && steps.GetArrayLength() > 0
+            && steps[steps.GetArrayLength() - 1].TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object
+                ? d.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal);
+        var status = Fields.Of(operation, "status");
+        if (context.Json)
+        {
+            ConsoleOutput.WriteJson(operation);
+        }
+        else
+        {
+            var rows = Stages.Where(s => data.ContainsKey($"stage.{s}.ok")).Select(s => JsonSerializer.SerializeToElement(new Dictionary<string, string>
+            {
+                ["stage"] = s,
+                ["ok"] = data.GetValueOrDefault($"stage.{s}.ok", ""),
+                ["ms"] = data.GetValueOrDefault($"stage.{s}.ms", ""),
+                ["detail"] = Detail(s, data),
+            })).ToList();
+            context.Output.List(rows, false, Column.Of("STAGE", "stage"), Column.Of("OK", "ok"), Column.Of("MS", "ms"), Column.Of("DETAIL", "detail"));
+            var error = Fields.Of(operation, "error");
+            Console.Out.WriteLine(status == "Succeeded"
+                ? $"Connection test passed in {data.GetValueOrDefault("totalMs", "?")} ms; circuit {data.GetValueOrDefault("circuit.after", "closed")}."
+                : $"Connection test {status}: {Fields.Of(operation, "errorCode")} {error}".TrimEnd());
+        }
+
+        return status == "Succeeded" ? ExitCodes.Success : ExitCodes.Failed;
+    }
+
+    private static string Detail(string stage, Dictionary<string, string> data) =>
+        data.GetValueOrDefault($"stage.{stage}.error") is { Length: > 0 } error ? error : stage switch
+        {
+            "reach" => data.GetValueOrDefault("stage.reach.detail", ""),
+            "ldconsole" => string.Join(", ", new[] { data.GetValueOrDefault("stage.ldconsole.path"), data.GetValueOrDefault("stage.ldconsole.version"), data.GetValueOrDefault("stage.ldconsole.encoding") }.Where(v => !string.IsNullOrEmpty(v))),
+            _ => $"{data.GetValueOrDefault("stage.list2.emulators", "?")} emulators, {data.GetValueOrDefault("stage.list2.running", "?")} running, {data.GetValueOrDefault("stage.list2.encoding", "?")}",
+        };
 }

@@ -204,7 +204,7 @@ internal sealed class Watcher
         return line;
     }
 
-    private static bool IsTerminal(string status) => status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";
+    internal static bool IsTerminal(string status) => status is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";
 
     private DateTimeOffset? Deadline() => _settings.Timeout is { } timeout ? _time.GetUtcNow() + timeout : null;
 
