@@ -161,7 +161,7 @@ public sealed partial class TestServiceBus
                 foreach (var receiver in _receivers)
                 {
                     // Drain: the client asked for what is there now; with nothing left, its remaining credit is used up.
-                    if (receiver.Link.IsDraining && !receiver.Link.IsDetaching)
+                    if (receiver.Link.IsDraining && !receiver.Link.IsClosed)
                     {
                         receiver.Link.CompleteDrain();
                     }
@@ -188,10 +188,11 @@ public sealed partial class TestServiceBus
                         DeadLetter(held.Stored, Text(info, "DeadLetterReason") ?? "", Text(info, "DeadLetterErrorDescription") ?? "");
                         break;
                     case Modified modified:
-                        Abandon(held.Stored, Properties(modified.MessageAnnotations?.Map));
+                        Abandon(held.Stored, Properties(modified.MessageAnnotations));
                         break;
                     default:
-                        Abandon(held.Stored, null);
+                        // Released: "not acted upon" (AMQP 1.0, 3.4.4), so the delivery does not count, unlike an abandon.
+                        _ready[held.Stored.SequenceNumber] = held.Stored;
                         break;
                 }
             }
@@ -300,7 +301,7 @@ public sealed partial class TestServiceBus
             for (var i = 0; i < _receivers.Count; i++)
             {
                 var receiver = _receivers[(_next + i) % _receivers.Count];
-                if (!receiver.Link.IsDetaching && LinkCredit(receiver.Link) > 0)
+                if (!receiver.Link.IsClosed && LinkCredit(receiver.Link) > 0)
                 {
                     _next = (_next + i + 1) % _receivers.Count;
                     return receiver;
@@ -390,7 +391,7 @@ public sealed partial class TestServiceBus
             return merged;
         }
 
-        private static Dictionary<string, object>? Properties(Map? map)
+        private static Dictionary<string, object>? Properties(Fields? map)
         {
             if (map is null || map.Count == 0)
             {
@@ -450,7 +451,7 @@ public sealed partial class TestServiceBus
 
             // A closing link reports its unsettled deliveries as released; on Service Bus their locks outlive the link
             // (they can still be settled through $management) and lapse on their own.
-            if (dispositionContext.Link.IsDetaching)
+            if (dispositionContext.Link.IsClosed)
             {
                 return;
             }
@@ -459,7 +460,8 @@ public sealed partial class TestServiceBus
             var settled = message.DeliveryAnnotations?[LockTokenAnnotation] is Guid token && _entity.Settle(token, dispositionContext.DeliveryState);
             dispositionContext.Link.DisposeMessage(
                 message,
-                settled ? dispositionContext.DeliveryState : new Rejected { Error = new Error(LockLost) { Description = "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue." } },
+                // The SDK reads any answer but accepted as a failed settlement (and then retries it over $management).
+                settled ? new Accepted() : new Rejected { Error = new Error(LockLost) { Description = "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue." } },
                 true);
         }
 

@@ -142,14 +142,14 @@ public sealed partial class TestServiceBus
             return Ok(new Map { ["messages"] = list });
         }
 
-        private static MessageAnnotations? Annotations(Map? properties)
+        private static Fields? Annotations(Map? properties)
         {
             if (properties is null)
             {
                 return null;
             }
 
-            var annotations = new MessageAnnotations();
+            var annotations = new Fields();
             foreach (var (key, value) in properties)
             {
                 annotations[new Symbol(key.ToString()!)] = value;
