@@ -139,7 +139,7 @@ internal sealed class ServiceBusMessageQueue : IMessageQueue, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(onError);
-        await using var processor = _factory.Client.CreateProcessor(Name, new ServiceBusProcessorOptions
+        var processor = _factory.Client.CreateProcessor(Name, new ServiceBusProcessorOptions
         {
             ReceiveMode = ServiceBusReceiveMode.PeekLock,
             SubQueue = _subQueue,
@@ -162,8 +162,17 @@ internal sealed class ServiceBusMessageQueue : IMessageQueue, IAsyncDisposable
         {
         }
 
-        // Stops receiving, signals the handlers' token and waits for them to give their messages back.
-        await processor.StopProcessingAsync(CancellationToken.None);
+        // Stops receiving, signals the handlers' token and waits for them to give their messages back. Closing its links
+        // can fail when the connection is already gone; that loses nothing (locks lapse), so it is reported, not thrown.
+        try
+        {
+            await processor.StopProcessingAsync(CancellationToken.None);
+            await processor.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is ServiceBusException or TimeoutException or ObjectDisposedException)
+        {
+            await onError(ex);
+        }
     }
 
     public async ValueTask DisposeAsync()

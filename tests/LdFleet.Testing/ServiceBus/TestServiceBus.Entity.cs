@@ -87,6 +87,18 @@ public sealed partial class TestServiceBus
             }
         }
 
+        public string Describe()
+        {
+            lock (_gate)
+            {
+                var now = DateTime.UtcNow;
+                var locked = string.Join(", ", _locked.Values.Select(h => $"#{h.Stored.SequenceNumber} until {(h.LockedUntil - now).TotalSeconds:0.0}s link {(h.Link?.IsClosed == true ? "closed" : "open")}"));
+                var receivers = string.Join(", ", _receivers.Select(r => $"{r.Link.Name} credit {LinkCredit(r.Link)} closed {r.Link.IsClosed} draining {r.Link.IsDraining}"));
+                var ready = string.Join(", ", _ready.Values.Select(r => r.Extra?.TryGetValue("DeadLetterReason", out var why) == true ? $"{r.SequenceNumber} ({why}: {r.Extra["DeadLetterErrorDescription"]}; failures {r.Failures})" : r.SequenceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                return $"{Path}: ready [{ready}], scheduled {_scheduled.Count}, locked [{locked}], receivers [{receivers}]";
+            }
+        }
+
         public void Enqueue(Message original)
         {
             var now = DateTime.UtcNow;
@@ -155,7 +167,11 @@ public sealed partial class TestServiceBus
                         continue;
                     }
 
-                    Deliver(receiver, stored, now);
+                    if (!Deliver(receiver, stored, now))
+                    {
+                        // The link is going away: it must not be picked again, or this loop would spin on it.
+                        _receivers.Remove(receiver);
+                    }
                 }
 
                 foreach (var receiver in _receivers)
@@ -182,6 +198,12 @@ public sealed partial class TestServiceBus
                 switch (outcome)
                 {
                     case Accepted:
+                        break;
+                    case Rejected rejected when rejected.Error?.Condition?.ToString() != DeadLetterCondition.ToString():
+                        // Not a dead-letter with a reason: the SDK's AMQP library refusing a transfer it can no longer take
+                        // (seen around reconnects). Deviation: on Service Bus a plain rejected is also the SDK's dead-letter
+                        // without a reason, which LdFleet never sends; here it gives the message back without counting it.
+                        _ready[held.Stored.SequenceNumber] = held.Stored;
                         break;
                     case Rejected rejected:
                         var info = rejected.Error?.Info;
@@ -311,7 +333,7 @@ public sealed partial class TestServiceBus
             return null;
         }
 
-        private void Deliver(ReceiverEndpoint receiver, Stored stored, DateTime now)
+        private bool Deliver(ReceiverEndpoint receiver, Stored stored, DateTime now)
         {
             var token = Guid.NewGuid();
             var lockedUntil = now + Settings.LockDuration;
@@ -320,12 +342,14 @@ public sealed partial class TestServiceBus
             try
             {
                 receiver.Link.SendMessage(delivered);
+                return true;
             }
-            catch (AmqpException)
+            catch (Exception ex) when (ex is AmqpException or ObjectDisposedException or InvalidOperationException)
             {
                 // The link went away between the credit check and the send: the message stays available.
                 _locked.Remove(token);
                 _ready[stored.SequenceNumber] = stored;
+                return false;
             }
         }
 
@@ -443,26 +467,48 @@ public sealed partial class TestServiceBus
 
         public ListenerLink Link { get; }
 
-        public override void OnFlow(FlowContext flowContext) => _entity.Dispatch();
+        public override void OnFlow(FlowContext flowContext)
+        {
+            ArgumentNullException.ThrowIfNull(flowContext);
+            _entity.Dispatch();
+
+            // A closing SDK receiver drains its credit and waits for the answer; answer even if this link is no longer
+            // among the entity's receivers.
+            if (flowContext.Link.IsDraining && !flowContext.Link.IsClosed)
+            {
+                flowContext.Link.CompleteDrain();
+            }
+        }
 
         public override void OnDisposition(DispositionContext dispositionContext)
         {
             ArgumentNullException.ThrowIfNull(dispositionContext);
 
-            // A closing link reports its unsettled deliveries as released; on Service Bus their locks outlive the link
-            // (they can still be settled through $management) and lapse on their own.
-            if (dispositionContext.Link.IsClosed)
+            // A closing link reports its unsettled deliveries as released, and a client whose connection is being closed
+            // rejects (without a reason) what still arrives: neither is the application's settlement. On Service Bus the
+            // locks outlive the link (they can still be settled through $management) and lapse on their own.
+            var link = dispositionContext.Link;
+            var closing = link.IsClosed || link.Session.IsClosed || link.Session.Connection.IsClosed;
+            if (closing && (dispositionContext.DeliveryState is Released || (dispositionContext.DeliveryState is Rejected rejected && rejected.Error?.Condition?.ToString() != DeadLetterCondition.ToString())))
             {
                 return;
             }
 
             var message = dispositionContext.Message;
             var settled = message.DeliveryAnnotations?[LockTokenAnnotation] is Guid token && _entity.Settle(token, dispositionContext.DeliveryState);
-            dispositionContext.Link.DisposeMessage(
-                message,
-                // The SDK reads any answer but accepted as a failed settlement (and then retries it over $management).
-                settled ? new Accepted() : new Rejected { Error = new Error(LockLost) { Description = "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue." } },
-                true);
+            try
+            {
+                link.DisposeMessage(
+                    message,
+
+                    // The SDK reads any answer but accepted as a failed settlement (and then retries it over $management).
+                    settled ? new Accepted() : new Rejected { Error = new Error(LockLost) { Description = "The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue." } },
+                    true);
+            }
+            catch (AmqpException) when (closing)
+            {
+                // Settled here all the same; the client learns it when it retries over $management (lock lost).
+            }
         }
 
         public override void OnLinkClosed(ListenerLink link, Error error) => _entity.RemoveReceiver(this);

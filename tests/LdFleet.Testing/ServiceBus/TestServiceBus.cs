@@ -146,6 +146,9 @@ public sealed partial class TestServiceBus : IAsyncDisposable
     /// <summary>Messages waiting (not locked, not scheduled) in a queue or, with <c>/$deadletterqueue</c>, its dead-letter queue.</summary>
     public int ActiveCount(string path) => Find(Canonical(path))?.ActiveCount ?? throw new ArgumentException($"No queue '{path}'.", nameof(path));
 
+    /// <summary>What each queue holds and who receives, for assertion messages.</summary>
+    public string Describe() => string.Join('\n', _entities.Values.Select(e => e.Describe() + "\n" + e.DeadLetters.Describe()));
+
     /// <summary>Stops listening and drops every connection, keeping messages and locks, like a broker restart.</summary>
     public Task StopAsync()
     {
@@ -153,6 +156,13 @@ public sealed partial class TestServiceBus : IAsyncDisposable
         {
             _host?.Close();
             _host = null;
+        }
+
+        // The listener only sends each connection a close frame; a process that stops also drops the sockets, so clients
+        // never keep using a connection they have not yet seen closed.
+        foreach (var connection in Connections())
+        {
+            DropSocket(connection, new IOException("The test broker stopped."));
         }
 
         return Task.CompletedTask;
@@ -193,6 +203,9 @@ public sealed partial class TestServiceBus : IAsyncDisposable
         await _clock.DisposeAsync();
         await StopAsync();
     }
+
+    private static readonly Action<Connection, Exception> DropSocket =
+        typeof(Connection).GetMethod("OnIoException", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.CreateDelegate<Action<Connection, Exception>>();
 
     internal long NextSequenceNumber() => Interlocked.Increment(ref _sequence);
 

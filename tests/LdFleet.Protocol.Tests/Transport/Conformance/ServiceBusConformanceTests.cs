@@ -63,6 +63,8 @@ public sealed class ServiceBusConformanceTests : TransportConformanceTests, IAsy
         return Task.FromResult(name);
     }
 
+    protected override string DescribeBroker() => _bus.Broker.Describe();
+
     protected override async Task RestartBrokerAsync()
     {
         await _bus.Broker.StopAsync();
