@@ -10,7 +10,7 @@ namespace LdFleet.Protocol.Transport;
 /// the results queue (and its poison queue) always on Storage Queues; every other queue, the site command queues, on
 /// the configured command transport (Storage Queues or Service Bus).
 /// </summary>
-internal sealed class FleetQueueFactory : IMessageQueueFactory, IAsyncDisposable
+internal sealed class FleetQueueFactory : IMessageQueueFactory, IAsyncDisposable, IDisposable
 {
     private readonly IMessageQueueFactory? _commands;
     private readonly IMessageQueueFactory? _results;
@@ -50,6 +50,10 @@ internal sealed class FleetQueueFactory : IMessageQueueFactory, IAsyncDisposable
             await commands.DisposeAsync();
         }
     }
+
+    // A host that fails to start disposes its services synchronously; a container holding an IAsyncDisposable-only
+    // singleton would then throw instead of reporting why the start failed.
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private IMessageQueueFactory FactoryFor(string name)
     {

@@ -15,9 +15,12 @@ internal static class RelayCredentials
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RelayOptions>, Validator>());
-        builder.Services.AddOptions<TransportOptions>().PostConfigure<IOptions<RelayOptions>>((transport, relay) =>
+        // Read from configuration, not IOptions<RelayOptions>: resolving those here would run their validation inside the
+        // transport's, and one bad relay setting would hide every transport setting to fix.
+        builder.Services.AddOptions<TransportOptions>().PostConfigure<IConfiguration>((transport, configuration) =>
         {
-            foreach (var issued in relay.Value.Credentials?.Queues.Values ?? Enumerable.Empty<IssuedQueueCredential>())
+            var credentials = configuration.GetSection(RelayOptions.SectionName + ":" + nameof(RelayOptions.Credentials)).Get<IssuedRelayCredentials>();
+            foreach (var issued in credentials?.Queues.Values ?? Enumerable.Empty<IssuedQueueCredential>())
             {
                 if (issued.Url is not null && issued.Queue.Length > 0)
                 {
