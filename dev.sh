@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LdFleet developer entry point.
 #   ./dev.sh up     build, then run the whole fleet locally (Azurite + cloud app + relay + 2 simulated hosts)
+#   ./dev.sh up --servicebus   the same with commands on Service Bus: the SDK against the in-repo test broker
 #   ./dev.sh test   build and run every test (each test assembly starts and stops its own Azurite)
 #   ./dev.sh bench [--quick]         build, then run every benchmark on one local stack and print one table
 #   ./dev.sh bench --reliability     the fault matrix and a short soak, with a table of counts per fault
@@ -42,9 +43,6 @@ ensure_tools() {
   if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null; then
     apt_install openssh-server openssh-client
   fi
-  # RabbitMQ 3.10 with its AMQP 1.0 plugin is the local stand-in for Service Bus; the transport tests start
-  # it as a private process (tests/LdFleet.Testing/RabbitMqServer.cs) and fail without it.
-  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server
   # The dashboard tests drive Debian's headless Chromium with Playwright (its own browser downloads are not used).
   [ -x /usr/bin/chromium ] || apt_install chromium
   if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -130,7 +128,7 @@ cmd_bench() {
   build
   case "$mode" in
     all)
-      log "running the ${profile:+quick }bench (Azurite, RabbitMQ, cloud app, relay, simulated hosts)"
+      log "running the ${profile:+quick }bench (Azurite, the Service Bus test broker, cloud app, relay, simulated hosts)"
       dotnet "tools/bench/bin/$configuration/net10.0/LdFleet.Bench.dll" all $profile
       ;;
     reliability)
@@ -191,16 +189,37 @@ stop_pid() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 cmd_up() {
+  local servicebus=""
+  case "${1:-}" in
+    "") ;;
+    --servicebus) servicebus=1 ;;
+    *) die "usage: ./dev.sh up [--servicebus]" ;;
+  esac
   ensure_tools
   build
   mkdir -p "$state_dir/azurite" "$state_dir/logs"
-  for port in 10000 10001 10002 "$api_port"; do
-    port_free "$port" || die "Port $port on 127.0.0.1 is in use; stop what uses it (or set LDFLEET_PORT for the API)."
+  local sb_port="${LDFLEET_SERVICEBUS_PORT:-5672}"
+  for port in 10000 10001 10002 "$api_port" ${servicebus:+"$sb_port"}; do
+    port_free "$port" || die "Port $port on 127.0.0.1 is in use; stop what uses it (or set LDFLEET_PORT / LDFLEET_SERVICEBUS_PORT)."
   done
 
   trap stop_all INT TERM EXIT
   local connection="UseDevelopmentStorage=true"
   local simulator="$LDFLEET_SIMULATOR"
+  # Commands travel on the storage account's queues unless --servicebus; results always do.
+  local cloud_transport="$connection" relay_transport="$connection"
+  if [ -n "$servicebus" ]; then
+    local connections="$state_dir/servicebus-connections"
+    rm -f "$connections"
+    log "starting the Service Bus test broker on 127.0.0.1:$sb_port (queue ldfleet-site-lab, SAS rule relay-lab: Listen)"
+    dotnet "tools/servicebus-broker/bin/$configuration/net10.0/ldfleet-servicebus-broker.dll" --port "$sb_port" --site-rule lab \
+      --connections "$connections" >"$state_dir/logs/servicebus-broker.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 60); do [ -s "$connections" ] && break; sleep 0.5; done
+    [ -s "$connections" ] || die "The Service Bus test broker did not start; see .fleet/logs/servicebus-broker.log."
+    cloud_transport="$(sed -n 's/^ROOT=//p' "$connections")"
+    relay_transport="$(sed -n 's/^SITE_lab=//p' "$connections")"
+  fi
 
   log "starting Azurite (data in .fleet/azurite)"
   node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --disableProductStyleUrl \
@@ -218,7 +237,7 @@ cmd_up() {
 
   log "starting the cloud app on http://127.0.0.1:$api_port"
   ASPNETCORE_URLS="http://127.0.0.1:$api_port" ASPNETCORE_ENVIRONMENT=Development \
-    Storage__ConnectionString="$connection" \
+    Storage__ConnectionString="$connection" Transport__ConnectionString="$cloud_transport" \
     Auth__DevIssuer__Enabled=true Auth__DevIssuer__SigningKey="$(dev_key)" \
     dotnet "functions/bin/$configuration/net10.0/LdFleet.Functions.dll" > >(sed -u 's/^/[cloud] /') 2>&1 &
   pids+=($!)
@@ -230,16 +249,20 @@ cmd_up() {
   curl -fs "http://127.0.0.1:$api_port/health/live" >/dev/null || die "The cloud app did not come up; see the [cloud] lines above."
 
   log "starting the relay for site 'lab' (hosts host-1, host-2)"
-  DOTNET_ENVIRONMENT=Development Relay__SiteId=lab Transport__ConnectionString="$connection" \
+  DOTNET_ENVIRONMENT=Development Relay__SiteId=lab Transport__ConnectionString="$relay_transport" \
+    Transport__ResultsConnectionString="$connection" \
     Relay__JournalPath="$state_dir/relay-lab.db" Reporting__HeartbeatInterval=00:00:10 Reporting__InventoryInterval=00:00:30 \
     Relay__Hosts__0__Id=host-1 Relay__Hosts__0__LdConsolePath="$simulator" Relay__Hosts__0__Environment__LDSIM_HOME="$state_dir/hosts/host-1" \
     Relay__Hosts__1__Id=host-2 Relay__Hosts__1__LdConsolePath="$simulator" Relay__Hosts__1__Environment__LDSIM_HOME="$state_dir/hosts/host-2" \
     dotnet "relay-agent/bin/$configuration/net10.0/LdFleet.Relay.dll" > >(sed -u 's/^/[relay] /') 2>&1 &
   pids+=($!)
 
+  local transport_text="Storage Queues (Azurite)"
+  [ -z "$servicebus" ] || transport_text="Service Bus (Azure.Messaging.ServiceBus against the test broker on 127.0.0.1:$sb_port)"
   cat >&2 <<MSG
 
   LdFleet is running.  API: http://127.0.0.1:$api_port   (reference: http://127.0.0.1:$api_port/docs)
+  Commands travel on $transport_text; results on Storage Queues (Azurite).
   Every API call needs a bearer token; the local development issuer mints them:
     TOKEN=\$(./dev.sh token Fleet.Admin)        # or Fleet.Read, Fleet.Operate
   Try:
@@ -261,5 +284,5 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   token) shift; cmd_token "$@" ;;
-  *) echo "usage: ./dev.sh up | test [dotnet test options] | bench [--quick | --reliability | --soak [minutes]] | token [role]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh up [--servicebus] | test [dotnet test options] | bench [--quick | --reliability | --soak [minutes]] | token [role]" >&2; exit 2 ;;
 esac

@@ -61,6 +61,7 @@ internal sealed partial class RelayReportHandler
         if (report is null)
         {
             LogInvalid(_logger, error ?? "empty");
+            _metrics.ReportDropped(nameof(ReportDisposition.Invalid));
             return ReportDisposition.Invalid;
         }
 

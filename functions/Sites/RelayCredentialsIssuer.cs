@@ -38,7 +38,9 @@ internal sealed record RelayCredentials(
 /// to that queue and to the operations the relay needs (its command queue: read/update/process; its poison
 /// queue: add; the shared results queue: add). The command-queue SAS hang off a stored access policy on those
 /// queues, so issuing new ones or deleting the site revokes the old ones at once. The results-queue SAS is
-/// ad hoc (a queue holds at most 5 stored access policies, far fewer than sites) and can only expire.
+/// ad hoc (a queue holds at most 5 stored access policies, far fewer than sites) and can only expire. On Service Bus
+/// the results queue is still a Storage queue, so its add-only SAS is issued the same way; the command queue's SAS rule
+/// comes from infra/ (the app has no management rights on the namespace).
 /// </summary>
 internal sealed class RelayCredentialsIssuer
 {
@@ -46,7 +48,6 @@ internal sealed class RelayCredentialsIssuer
     [
         "The results queue is shared: the broker cannot tell which site sent a message, so a relay could send reports naming another site. The engine applies a command result only to an operation whose command went to the site the result names, and command and operation ids are unguessable, so a relay cannot complete another site's operations it never received; heartbeats and inventory reports naming another site are not prevented.",
         "The results-queue SAS cannot be revoked before it expires (no stored access policy); rotate the account key to revoke all of them at once.",
-        "The relay agent in this repository still takes a single transport connection string and cannot use per-queue URLs yet; until it does, it needs a broader credential (an account SAS or key) that the broker does not limit to its site.",
     ];
 
     private readonly IOptions<TransportOptions> _transport;
@@ -62,21 +63,51 @@ internal sealed class RelayCredentialsIssuer
 
     public async Task<RelayCredentials> IssueAsync(string siteId, CancellationToken cancellationToken)
     {
-        var connection = _transport.Value.ConnectionString;
-        switch (TransportKinds.Detect(connection))
+        var transport = _transport.Value;
+        switch (TransportKinds.Detect(transport.ConnectionString))
         {
             case TransportKind.StorageQueues:
-                return await IssueStorageAsync(new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }), siteId, cancellationToken);
-            case TransportKind.ServiceBus:
-                return new RelayCredentials("service-bus", null, null,
-                    [],
-                    ["Nothing was provisioned: the app has no management rights on the namespace."],
-                    $"Create a SAS rule with Listen on queue '{QueueNames.Commands(siteId)}' (site rule) and give the relay a rule with Send only on '{QueueNames.Results}'; "
-                    + "Service Bus then enforces that the relay reads only its own command queue and cannot read results. It cannot enforce which site a result names (see the engine's site check).");
+                return await IssueStorageAsync(new QueueServiceClient(transport.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }), siteId, cancellationToken);
             default:
-                return new RelayCredentials("amqp", null, null, [], ["Nothing was provisioned: plain AMQP brokers are configured by their operator."],
-                    $"Give the relay a broker user that may consume '{QueueNames.Commands(siteId)}' and publish to '{QueueNames.Results}' only.");
+                return await IssueServiceBusAsync(transport, siteId, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Service Bus commands: the results queue's add-only SAS (results travel on Storage), and what to set up for the
+    /// command queue, whose SAS rule infra/ declares (<c>relay-&lt;site&gt;</c>, Listen on <c>ldfleet-site-&lt;site&gt;</c>).
+    /// </summary>
+    private async Task<RelayCredentials> IssueServiceBusAsync(TransportOptions transport, string siteId, CancellationToken cancellationToken)
+    {
+        var commands = QueueNames.Commands(siteId);
+        var instructions = $"Give the relay the connection string of the SAS rule 'relay-{siteId}' (Listen only) on Service Bus queue '{commands}' as Transport:ConnectionString "
+            + $"(az servicebus queue authorization-rule keys list --queue-name {commands} --name relay-{siteId}). Rotate it with 'az servicebus queue authorization-rule keys renew'.";
+        string[] enforced =
+        [
+            $"The Service Bus rule 'relay-{siteId}' allows Listen on '{commands}' only: the relay cannot read other sites' commands nor send commands.",
+            $"The results URL works on '{QueueNames.Results}' only and for add only: the relay cannot read, peek or delete results.",
+        ];
+        if (string.IsNullOrWhiteSpace(transport.ResultsConnectionString))
+        {
+            return new RelayCredentials("service-bus", null, null, enforced, ["Nothing was provisioned: the app reaches the results queue without an account key, so it cannot sign a SAS for it."],
+                instructions + $" Give the relay's identity 'Storage Queue Data Message Sender' on Storage queue '{QueueNames.Results}'.");
+        }
+
+        var service = new QueueServiceClient(transport.ResultsConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var results = service.GetQueueClient(QueueNames.Results);
+        await results.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        if (!results.CanGenerateSasUri)
+        {
+            return new RelayCredentials("service-bus", null, null, enforced, ["Nothing was provisioned: the app reaches the results queue without an account key, so it cannot sign a SAS for it."],
+                instructions + $" Give the relay's identity 'Storage Queue Data Message Sender' on Storage queue '{QueueNames.Results}'.");
+        }
+
+        var expires = _time.GetUtcNow() + _options.Value.RelayCredentialLifetime;
+        var queues = new Dictionary<string, QueueCredential>(StringComparer.Ordinal)
+        {
+            ["results"] = new(results.Name, "a", results.GenerateSasUri(QueueSasPermissions.Add, expires)),
+        };
+        return new RelayCredentials("service-bus", expires, queues, enforced, StorageNotEnforced, instructions);
     }
 
     /// <summary>Revokes the site's revocable credentials (the stored access policies on its queues).</summary>

@@ -16,13 +16,19 @@ internal static class StorageServiceCollectionExtensions
         builder.Services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
 
         // One storage account serves Tables and Queues unless a transport is named explicitly. Only a connection
-        // string can be shared: with Entra ID the transport is named on its own (Service Bus in Azure).
+        // string can be shared: with Entra ID the transport is named on its own (Service Bus in Azure). Results always
+        // travel on a Storage queue, by default in the same account.
         builder.Services.AddOptions<TransportOptions>()
             .PostConfigure<IOptions<StorageOptions>>((transport, storage) =>
             {
                 if (string.IsNullOrWhiteSpace(transport.ConnectionString))
                 {
                     transport.ConnectionString = storage.Value.ConnectionString;
+                }
+
+                if (string.IsNullOrWhiteSpace(transport.ResultsConnectionString) && transport.ResultsQueueServiceUri is null && !string.IsNullOrWhiteSpace(storage.Value.ConnectionString))
+                {
+                    transport.ResultsConnectionString = storage.Value.ConnectionString;
                 }
             });
         builder.Services.AddFleetTransport();
@@ -63,7 +69,7 @@ internal static class StorageServiceCollectionExtensions
             // Read raw: TransportOptions is post-configured from StorageOptions, so resolving it here would recurse.
             if (options.TableServiceUri is not null && string.IsNullOrWhiteSpace(configuration[TransportOptions.SectionName + ":" + nameof(TransportOptions.ConnectionString)]))
             {
-                return ValidateOptionsResult.Fail("Storage:TableServiceUri uses Entra ID, so the transport cannot share a storage connection string: set Transport:ConnectionString (in Azure Endpoint=sb://<namespace>.servicebus.windows.net/).");
+                return ValidateOptionsResult.Fail("Storage:TableServiceUri uses Entra ID, so the transport cannot share a storage connection string: set Transport:ConnectionString (in Azure Endpoint=sb://<namespace>.servicebus.windows.net/) and Transport:ResultsQueueServiceUri (https://<account>.queue.core.windows.net/).");
             }
 
             return ValidateOptionsResult.Success;

@@ -1,13 +1,11 @@
-// Service Bus (Standard): the results queue every relay answers on, and one command queue per site.
+// Service Bus (Standard): one command queue per site. Results travel on the Storage queue ldfleet-results (the relay
+// holds an add-only SAS for it, issued by the API); the Service Bus results queue below stays only while the cloud
+// app's relay-results function still has a Service Bus trigger.
 //
-// Relays run on Windows PCs at the sites and cannot use a managed identity, so each site gets SAS rules scoped to
-// its own entities, both named relay-<siteId>:
-//   - on ldfleet-site-<siteId>: Listen, plus Send because the relay proves the queue exists after an outage by
-//     attaching a sender to it (protocol/Transport/Amqp/AmqpMessageQueue.cs, CheckExistsAsync). Sending to its
-//     own queue lets a site queue commands for its own PCs only, which its operator can already run locally.
-//   - on ldfleet-results: Send.
-// A relay holds the two connection strings (Transport:ConnectionString and Relay:ResultsConnectionString); a
-// compromised site's keys are revoked by regenerating its two rules without touching any other site.
+// Relays run on Windows PCs at the sites and cannot use a managed identity, so each site gets a SAS rule scoped to its
+// own command queue, relay-<siteId> on ldfleet-site-<siteId>, with Listen only: the relay reads its own commands and
+// cannot send commands (it checks that its queue exists with a peek, not a sender). A compromised site's key is
+// revoked by regenerating its rule without touching any other site.
 
 @description('Name of the Service Bus namespace.')
 param name string
@@ -74,20 +72,6 @@ resource siteCommandRules 'Microsoft.ServiceBus/namespaces/queues/authorizationR
     properties: {
       rights: [
         'Listen'
-        'Send'
-      ]
-    }
-  }
-]
-
-// Service Bus allows 12 SAS rules per entity, hence at most 12 sites (@maxLength above).
-resource siteResultRules 'Microsoft.ServiceBus/namespaces/queues/authorizationRules@2024-01-01' = [
-  for site in sites: {
-    parent: results
-    name: 'relay-${site}'
-    properties: {
-      rights: [
-        'Send'
       ]
     }
   }

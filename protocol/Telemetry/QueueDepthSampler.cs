@@ -13,7 +13,7 @@ public sealed record QueueDepthTarget(string QueueName);
 /// <summary>
 /// The <c>ldfleet.queue.depth</c> gauge: the broker's approximate message count of each target queue, read at
 /// <see cref="TelemetryOptions.QueueDepthInterval"/> (one request per queue and interval) rather than at every
-/// collection, so an exporter's schedule never drives storage costs. Transports that cannot count (AMQP) report nothing.
+/// collection, so an exporter's schedule never drives storage costs. Transports that cannot count without management rights (Service Bus) report nothing.
 /// </summary>
 internal sealed partial class QueueDepthSampler : BackgroundService
 {

@@ -10,16 +10,16 @@ public interface IMessageQueue
     string Name { get; }
 
     /// <summary>
-    /// True when a receive waits on the broker for messages to arrive (AMQP links); false when it returns at
+    /// True when a receive waits on the broker for messages to arrive (Service Bus); false when it returns at
     /// once and callers must poll (Storage Queues). Consumers loop straight back after a non-empty receive only
     /// when it waits: polling again at once would cost a billed transaction that is usually empty.
     /// </summary>
     bool ReceiveWaits => false;
 
     /// <summary>
-    /// Creates the queue (and its dead-letter queue) if the transport allows and it does not exist. Transports
-    /// that cannot create queues (Service Bus without management rights, RabbitMQ over AMQP 1.0) check that
-    /// the queue exists and throw <see cref="InvalidOperationException"/> with the reason if it does not.
+    /// Creates the queue (and its dead-letter queue) if the transport allows and it does not exist. Where the
+    /// client cannot create queues (Service Bus without management rights, a queue reached by its SAS URL) it
+    /// checks what it can and throws <see cref="InvalidOperationException"/> with the reason if the queue is missing.
     /// </summary>
     Task EnsureExistsAsync(CancellationToken cancellationToken);
 
@@ -34,7 +34,7 @@ public interface IMessageQueue
 
     /// <summary>
     /// Receives up to <paramref name="maxMessages"/> messages, locking each for <paramref name="lockDuration"/>
-    /// where the transport lets the receiver choose (Storage Queues); on AMQP brokers the lock duration is a
+    /// where the transport lets the receiver choose (Storage Queues); on Service Bus the lock duration is a
     /// property of the queue and the argument is ignored. Returns an empty list when nothing arrives within the
     /// transport's short receive wait.
     /// </summary>
@@ -54,9 +54,38 @@ public interface IMessageQueue
 
     /// <summary>
     /// The broker's approximate count of messages in the queue (for the queue-depth metric), or null when the
-    /// transport cannot tell without management rights (AMQP 1.0). One billed request per call on Storage Queues.
+    /// transport cannot tell without management rights (Service Bus). One billed request per call on Storage Queues.
     /// </summary>
     Task<long?> GetApproximateDepthAsync(CancellationToken cancellationToken) => Task.FromResult<long?>(null);
+
+    /// <summary>
+    /// Hands the queue's messages to <paramref name="handler"/>, at most <see cref="ConsumeOptions.MaxConcurrency"/> at a
+    /// time, until <paramref name="stoppingToken"/> is cancelled; then waits for the handlers running. The handler settles
+    /// each message through this queue (complete, abandon, dead-letter, renew). Receive failures go to
+    /// <paramref name="onError"/> and are retried: Storage Queues poll with full-jitter backoff, Service Bus runs a
+    /// <c>ServiceBusProcessor</c>, whose SDK retry policy reconnects.
+    /// </summary>
+    Task ConsumeAsync(ConsumeOptions options, Func<InboundMessage, CancellationToken, Task> handler, Func<Exception, Task> onError, CancellationToken stoppingToken) =>
+        PollingConsumer.RunAsync(this, options, handler, onError, TimeProvider.System, stoppingToken);
+}
+
+/// <summary>How a consumer takes messages from a queue.</summary>
+public sealed record ConsumeOptions
+{
+    /// <summary>Messages handled at once; a receive never takes more than the free handler slots (plus prefetch).</summary>
+    public int MaxConcurrency { get; init; } = 1;
+
+    /// <summary>Messages a Service Bus processor fetches ahead (locked while they wait); 0 fetches only what it handles.</summary>
+    public int PrefetchCount { get; init; }
+
+    /// <summary>The lock a receive takes where the receiver chooses it (Storage Queues); Service Bus queues set their own.</summary>
+    public TimeSpan LockDuration { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Pause after a poll that found work (Storage Queues); polling backs off from here while idle.</summary>
+    public TimeSpan MinPollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Longest pause between polls of an idle queue (Storage Queues have no long polling).</summary>
+    public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Opens queues by name on one configured transport.</summary>
@@ -67,7 +96,7 @@ public interface IMessageQueueFactory
 
     /// <summary>
     /// The queue where messages of <paramref name="name"/> go when they are dead-lettered (<c>name-poison</c> on
-    /// Storage Queues and RabbitMQ, <c>name/$deadletterqueue</c> on Service Bus), to inspect or replay them.
+    /// Storage Queues, <c>name/$deadletterqueue</c> on Service Bus), to inspect or replay them.
     /// </summary>
     IMessageQueue OpenDeadLetter(string name);
 }
@@ -113,16 +142,13 @@ public sealed class InboundMessage
         LockToken = lockToken;
     }
 
-    /// <summary>The message's id: the sender's if it set one (AMQP), else the broker's (Storage Queues).</summary>
+    /// <summary>The message's id: the sender's if it set one (Service Bus), else the broker's (Storage Queues).</summary>
     public string MessageId { get; }
 
     /// <summary>The payload.</summary>
     public BinaryData Body { get; }
 
-    /// <summary>
-    /// How many times the message has been delivered, this delivery included. RabbitMQ 3.10 sends no count
-    /// over AMQP 1.0, only whether this is the first delivery, so there the value is 1 or a lower bound of 2.
-    /// </summary>
+    /// <summary>How many times the message has been delivered, this delivery included.</summary>
     public long DeliveryCount { get; }
 
     /// <summary>When the message was enqueued, if the transport says.</summary>
@@ -134,7 +160,7 @@ public sealed class InboundMessage
     /// </summary>
     public string LockToken { get; internal set; }
 
-    /// <summary>Until when the lock holds, if the transport says (Service Bus <c>x-opt-locked-until</c>, Storage Queues).</summary>
+    /// <summary>Until when the lock holds, if the transport says (Service Bus, Storage Queues).</summary>
     public DateTimeOffset? LockedUntil { get; internal set; }
 
     /// <summary>The correlation id the sender set, if the transport carries it.</summary>
@@ -149,6 +175,6 @@ public sealed class InboundMessage
     /// <summary>Application-defined properties (non-string values are rendered with the invariant culture).</summary>
     public IReadOnlyDictionary<string, string> ApplicationProperties { get; init; } = NoProperties;
 
-    /// <summary>The transport's own handle on the delivery (an AMQP delivery), for settling it.</summary>
+    /// <summary>The transport's own handle on the delivery (the SDK's received message and who settles it).</summary>
     internal object? TransportState { get; init; }
 }

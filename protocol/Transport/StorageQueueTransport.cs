@@ -38,20 +38,36 @@ internal sealed class StorageMessageQueue : IMessageQueue
     private static readonly TimeSpan MinReceiveLock = TimeSpan.FromSeconds(1);
 
     private readonly QueueClient _queue;
-    private readonly QueueClient _poison;
+    private readonly QueueClient? _poison;
+    private readonly bool _canCreate;
 
-    public StorageMessageQueue(QueueClient queue, QueueClient poison)
+    /// <param name="queue">The queue.</param>
+    /// <param name="poison">Where dead-lettered messages go; null when this client holds no credential for it.</param>
+    /// <param name="canCreate">
+    /// False for a queue reached by its own SAS URL (a relay's per-site credential), which cannot create queues: the
+    /// cloud app creates them when it issues the credentials.
+    /// </param>
+    public StorageMessageQueue(QueueClient queue, QueueClient? poison, bool canCreate = true)
     {
         _queue = queue;
         _poison = poison;
+        _canCreate = canCreate;
     }
 
     public string Name => _queue.Name;
 
     public async Task EnsureExistsAsync(CancellationToken cancellationToken)
     {
+        if (!_canCreate)
+        {
+            return;
+        }
+
         await _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await _poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        if (_poison is not null)
+        {
+            await _poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
     }
 
     public Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
@@ -115,6 +131,10 @@ internal sealed class StorageMessageQueue : IMessageQueue
     public async Task DeadLetterAsync(InboundMessage message, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (_poison is null)
+        {
+            throw new InvalidOperationException($"No credential for the poison queue of '{Name}' was given (Transport:QueueUrls:{Name}-poison); message {message.MessageId} stays in the queue.");
+        }
 
         // The poison copy keeps the original body (so it can be replayed) and adds why it was set aside.
         var envelope = new PoisonEnvelope(message.MessageId, reason, message.DeliveryCount, message.Body.ToString());

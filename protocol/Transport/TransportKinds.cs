@@ -1,14 +1,11 @@
 namespace LdFleet.Protocol.Transport;
 
-/// <summary>The transports LdFleet knows.</summary>
+/// <summary>The transports LdFleet knows for commands; results always travel on a Storage queue.</summary>
 public enum TransportKind
 {
     Unknown,
     StorageQueues,
     ServiceBus,
-
-    /// <summary>A plain AMQP 1.0 broker (RabbitMQ 3.10 with the amqp1_0 plugin), the local stand-in for Service Bus.</summary>
-    Amqp,
 }
 
 /// <summary>Tells transports apart by their connection strings, so one setting picks the transport.</summary>
@@ -19,12 +16,6 @@ public static class TransportKinds
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             return TransportKind.Unknown;
-        }
-
-        var trimmed = connectionString.Trim();
-        if (trimmed.StartsWith("amqp://", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("amqps://", StringComparison.OrdinalIgnoreCase))
-        {
-            return TransportKind.Amqp;
         }
 
         var keys = connectionString

@@ -1,9 +1,8 @@
 using Azure.Storage.Queues;
-using LdFleet.Protocol.Transport.Amqp;
+using LdFleet.Protocol.Sites;
+using LdFleet.Protocol.Transport.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace LdFleet.Protocol.Transport;
@@ -11,64 +10,87 @@ namespace LdFleet.Protocol.Transport;
 public static class TransportServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IMessageQueueFactory"/> for the transport named by <c>Transport:ConnectionString</c>:
-    /// Storage Queues, Service Bus (AMQP 1.0) or a plain AMQP 1.0 broker. For Service Bus with Entra ID give only the
-    /// endpoint: tokens come from Azure.Identity's DefaultAzureCredential (managed identity in Azure) unless another
-    /// <see cref="IServiceBusTokenProvider"/> is registered.
+    /// Registers <see cref="IMessageQueueFactory"/>: site command queues on the transport <c>Transport:ConnectionString</c>
+    /// names (Storage Queues, or Service Bus through Azure.Messaging.ServiceBus with a SAS rule or Entra ID), the results
+    /// queue on Storage Queues, and any queue listed in <c>Transport:QueueUrls</c> through its own SAS URL.
     /// </summary>
     public static IServiceCollection AddFleetTransport(this IServiceCollection services)
     {
-        services.AddOptions<AmqpTransportOptions>()
-            .BindConfiguration(AmqpTransportOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-
         services.AddOptions<TransportOptions>()
             .BindConfiguration(TransportOptions.SectionName)
             .ValidateDataAnnotations()
-            .Validate(o => string.IsNullOrWhiteSpace(o.ConnectionString) || TransportKinds.Detect(o.ConnectionString) != TransportKind.Unknown,
-                "Transport:ConnectionString is not recognised: give an Azure Storage connection string (UseDevelopmentStorage=true, or one with AccountName/QueueEndpoint), "
-                + "a Service Bus connection string (Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=...;SharedAccessKey=...), "
-                + "or amqp://user:password@host:port for a plain AMQP 1.0 broker.")
             .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TransportOptions>, AmqpConnectionValidation>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TransportOptions>, TransportOptionsValidator>());
 
         services.TryAddSingleton<IMessageQueueFactory>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<TransportOptions>>().Value;
-            if (TransportKinds.Detect(options.ConnectionString) == TransportKind.StorageQueues)
+            var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+            if (sp.GetService<StorageRequestCounter>() is { } counter)
             {
-                var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-                if (sp.GetService<StorageRequestCounter>() is { } counter)
-                {
-                    queueOptions.AddPolicy(counter.QueuePolicy, Azure.Core.HttpPipelinePosition.PerRetry);
-                }
-
-                return new StorageQueueFactory(new QueueServiceClient(options.ConnectionString, queueOptions));
+                queueOptions.AddPolicy(counter.QueuePolicy, Azure.Core.HttpPipelinePosition.PerRetry);
             }
 
-            return AmqpTransport.CreateFactory(
-                options.ConnectionString,
-                sp.GetRequiredService<IOptions<AmqpTransportOptions>>().Value,
-                sp.GetService<IServiceBusTokenProvider>(),
-                sp.GetService<TimeProvider>() ?? TimeProvider.System,
-                sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+            IMessageQueueFactory? commands = TransportKinds.Detect(options.ConnectionString) switch
+            {
+                TransportKind.StorageQueues => new StorageQueueFactory(new QueueServiceClient(options.ConnectionString, queueOptions)),
+                TransportKind.ServiceBus when ServiceBusConnection.TryParse(options.ConnectionString, out var connection, out _) =>
+                    new ServiceBusQueueFactory(connection.CreateClient(options.ServiceBus), options.ServiceBus),
+                _ => null,
+            };
+            return new FleetQueueFactory(commands, FleetQueueFactory.ResultsFactory(options, queueOptions), options.QueueUrls, queueOptions);
         });
         return services;
     }
 
-    /// <summary>Checks AMQP and Service Bus connection strings in full at startup.</summary>
-    private sealed class AmqpConnectionValidation : IValidateOptions<TransportOptions>
+    /// <summary>Checks at start-up that commands and results each have a way to travel, and that strings parse in full.</summary>
+    private sealed class TransportOptionsValidator : IValidateOptions<TransportOptions>
     {
         public ValidateOptionsResult Validate(string? name, TransportOptions options)
         {
-            if (TransportKinds.Detect(options.ConnectionString) is not (TransportKind.ServiceBus or TransportKind.Amqp))
+            var failures = new List<string>();
+            var kind = TransportKinds.Detect(options.ConnectionString);
+            if (!string.IsNullOrWhiteSpace(options.ConnectionString) && kind == TransportKind.Unknown)
             {
-                return ValidateOptionsResult.Skip;
+                failures.Add("Transport:ConnectionString is not recognised: give an Azure Storage connection string (UseDevelopmentStorage=true, or one with AccountName/QueueEndpoint) "
+                    + "or a Service Bus connection string (Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=...;SharedAccessKey=..., or the Endpoint alone for Entra ID).");
             }
 
-            var error = AmqpTransport.Validate(options.ConnectionString);
-            return error is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(error);
+            if (kind == TransportKind.ServiceBus && !ServiceBusConnection.TryParse(options.ConnectionString, out _, out var error))
+            {
+                failures.Add(error);
+            }
+
+            if (string.IsNullOrWhiteSpace(options.ConnectionString) && options.QueueUrls.Count == 0)
+            {
+                failures.Add("Transport:ConnectionString is required (an Azure Storage or Service Bus connection string), unless Transport:QueueUrls gives each queue's SAS URL.");
+            }
+
+            if (!string.IsNullOrWhiteSpace(options.ResultsConnectionString) && TransportKinds.Detect(options.ResultsConnectionString) != TransportKind.StorageQueues)
+            {
+                failures.Add("Transport:ResultsConnectionString must be an Azure Storage connection string: results always travel on the Storage queue " + QueueNames.Results + ".");
+            }
+
+            if (options.ResultsQueueServiceUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme is not ("https" or "http")))
+            {
+                failures.Add("Transport:ResultsQueueServiceUri must be an absolute URI such as https://<account>.queue.core.windows.net/.");
+            }
+
+            if (kind == TransportKind.ServiceBus && string.IsNullOrWhiteSpace(options.ResultsConnectionString) && options.ResultsQueueServiceUri is null && !options.QueueUrls.ContainsKey(QueueNames.Results))
+            {
+                failures.Add($"With Service Bus commands, results still travel on the Storage queue {QueueNames.Results}: set Transport:ResultsConnectionString (a Storage connection string), "
+                    + $"Transport:ResultsQueueServiceUri (Entra ID) or Transport:QueueUrls:{QueueNames.Results} (the relay's add-only SAS URL).");
+            }
+
+            foreach (var (queue, url) in options.QueueUrls)
+            {
+                if (!url.IsAbsoluteUri || url.Scheme is not ("https" or "http") || !url.Query.Contains("sig=", StringComparison.Ordinal))
+                {
+                    failures.Add($"Transport:QueueUrls:{queue} must be the queue's SAS URL as the API issued it (https://.../{queue}?...&sig=...).");
+                }
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }
 }

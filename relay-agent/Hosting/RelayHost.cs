@@ -109,7 +109,7 @@ internal static partial class RelayHost
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddRelayTelemetry();
         builder.AddRelayOptions();
-        builder.AddSiteServiceBusCredentials();
+        builder.AddRelayCredentials();
         builder.AddLdPlayerHosts();
         builder.AddCommandExecution();
         builder.AddCommandPolling();

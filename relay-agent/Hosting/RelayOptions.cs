@@ -20,12 +20,13 @@ internal sealed class RelayOptions
     public TimeSpan JournalRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// Azure Service Bus with per-site SAS rules: the connection string of the site's rule on the results queue
-    /// (<c>EntityPath=ldfleet-results</c>), while <c>Transport:ConnectionString</c> holds the site's rule on its own
-    /// command queue. A relay PC cannot use a managed identity, and one SAS rule can only cover one queue, so a
-    /// least-privilege relay holds two keys. Empty when one transport connection string covers both queues. Never logged.
+    /// The relay's credentials as the API issued them (<c>POST /api/sites</c> or <c>.../relay-credentials</c>): the
+    /// response's <c>relayCredentials</c> object, pasted as it is. Each queue URL carries a SAS limited to that queue
+    /// (commands: read/update/process; its poison queue and the results queue: add). With these the relay needs no
+    /// other storage credential; on Service Bus, <c>Transport:ConnectionString</c> is the site's SAS rule on its command
+    /// queue and these give the results queue. Never logged.
     /// </summary>
-    public string? ResultsConnectionString { get; set; }
+    public IssuedRelayCredentials? Credentials { get; set; }
 
     /// <summary>The LDPlayer hosts on this site's LAN.</summary>
     [MinLength(1, ErrorMessage = "Relay:Hosts must name at least one LDPlayer host.")]
@@ -40,6 +41,23 @@ internal sealed class RelayOptions
     /// and an unreleased message comes back when its lock lapses and is settled from the journal.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(4);
+}
+
+/// <summary>The part of the API's relay credentials the relay uses: one SAS URL per queue, by role.</summary>
+internal sealed class IssuedRelayCredentials
+{
+    /// <summary><c>commands</c>, <c>commandsPoison</c> and <c>results</c>, as the API names them.</summary>
+    public Dictionary<string, IssuedQueueCredential> Queues { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>One queue's credential: its name and a URL with a SAS for it.</summary>
+internal sealed class IssuedQueueCredential
+{
+    public string Queue { get; set; } = "";
+
+    public Uri? Url { get; set; }
+
+    public string? Permissions { get; set; }
 }
 
 /// <summary>One LDPlayer host.</summary>

@@ -33,14 +33,14 @@ internal sealed partial class CommandListener : BackgroundService
     private readonly PollingOptions _options;
     private readonly string _siteId;
     private readonly ILogger<CommandListener> _logger;
-    private readonly SemaphoreSlim _slots;
+    private int _receiveFailures;
+    private int _queueMissingLogged;
 
     // Long enough for a typical command to finish, short enough that the duplicate is answered promptly.
     private static readonly TimeSpan DuplicateRetryDelay = TimeSpan.FromSeconds(2);
 
-    // Broker or network outages: retry fast at first, never slower than every 30 s.
-    private static readonly TimeSpan ReconnectBaseDelay = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan ReconnectMaxDelay = TimeSpan.FromSeconds(30);
+    // Renewals stop this long after a command's execution timeout: by then the executor has killed ldconsole.
+    private static readonly TimeSpan RenewalGrace = TimeSpan.FromMinutes(1);
 
     public CommandListener(
         IMessageQueueFactory queues,
@@ -62,106 +62,73 @@ internal sealed partial class CommandListener : BackgroundService
         _options = options.Value;
         _siteId = relay.Value.SiteId;
         _logger = logger;
-        _slots = new SemaphoreSlim(_options.MaxConcurrency, _options.MaxConcurrency);
-    }
-
-    public override void Dispose()
-    {
-        _slots.Dispose();
-        base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var commands = _queues.Open(QueueNames.Commands(_siteId));
         var results = _queues.Open(QueueNames.Results);
-        var inFlight = new HashSet<Task>();
-        var idle = _options.MinPollInterval;
-        var failing = false;
-        var failures = 0;
         LogListening(_logger, _siteId, commands.Name);
 
-        while (!stoppingToken.IsCancellationRequested)
+        // Storage Queues: a polling loop; Service Bus: a ServiceBusProcessor. Either hands over at most MaxConcurrency
+        // commands at once and retries receive failures (full-jitter backoff, or the SDK's retry policy).
+        var consume = new ConsumeOptions
         {
-            try
-            {
-                if (failing)
-                {
-                    await commands.EnsureExistsAsync(stoppingToken);
-                    await results.EnsureExistsAsync(stoppingToken);
-                }
+            MaxConcurrency = _options.MaxConcurrency,
+            PrefetchCount = _options.PrefetchCount,
+            LockDuration = _options.LockDuration,
+            MinPollInterval = _options.MinPollInterval,
+            MaxPollInterval = _options.MaxPollInterval,
+        };
+        await commands.ConsumeAsync(consume, (message, ct) => ProcessAsync(commands, results, message, ct), ex => OnReceiveErrorAsync(commands, results, ex, stoppingToken), stoppingToken);
+    }
 
-                // Receive only as many messages as there are free slots: a locked message waiting in memory
-                // is a message another relay instance could have run.
-                await _slots.WaitAsync(stoppingToken);
-                var free = 1;
-                while (free < _options.MaxConcurrency && _slots.Wait(0))
-                {
-                    free++;
-                }
-
-                IReadOnlyList<InboundMessage> messages;
-                try
-                {
-                    messages = await commands.ReceiveAsync(free, _options.LockDuration, stoppingToken);
-                }
-                catch
-                {
-                    _slots.Release(free);
-                    throw;
-                }
-
-                // Give back the slots no message took.
-                if (free > messages.Count)
-                {
-                    _slots.Release(free - messages.Count);
-                }
-
-                foreach (var message in messages)
-                {
-                    var task = ProcessAsync(commands, results, message, stoppingToken);
-                    inFlight.Add(task);
-                    _ = task.ContinueWith(_ => _slots.Release(), TaskScheduler.Default);
-                }
-
-                inFlight.RemoveWhere(t => t.IsCompleted);
-                if (failing)
-                {
-                    LogReconnected(_logger, commands.Name, failures);
-                    failing = false;
-                    failures = 0;
-                }
-
-                idle = messages.Count > 0 ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, _options.MaxPollInterval.Ticks));
-                if (messages.Count > 0 && (messages.Count == free || commands.ReceiveWaits))
-                {
-                    continue;
-                }
-
-                await Task.Delay(idle, _time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                if (!failing)
-                {
-                    LogReceiveFailed(_logger, ex, commands.Name);
-                }
-
-                failing = true;
-                await DelayQuietlyAsync(Backoff.FullJitter(failures++, ReconnectBaseDelay, ReconnectMaxDelay, Random.Shared), stoppingToken);
-            }
+    /// <summary>
+    /// A receive failure. A queue that does not exist yet (the cloud creates it when the site is registered) is one line,
+    /// once, while the relay waits for it; other failures log in full once per outage, then quietly until receiving works.
+    /// </summary>
+    private async Task OnReceiveErrorAsync(IMessageQueue commands, IMessageQueue results, Exception exception, CancellationToken stoppingToken)
+    {
+        if (exception is OperationCanceledException && stoppingToken.IsCancellationRequested)
+        {
+            return;
         }
 
-        // In-flight commands see the cancellation and abandon their messages; wait so none is left half-settled.
-        await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var failures = Interlocked.Increment(ref _receiveFailures);
+        if (TransportErrors.IsQueueMissing(exception))
+        {
+            if (Interlocked.Exchange(ref _queueMissingLogged, 1) == 0)
+            {
+                LogQueueMissing(_logger, commands.Name, TransportErrors.Describe(exception));
+            }
+
+            // With an account credential the relay may create its own queues (locally, on Azurite); with a per-queue SAS it cannot.
+            try
+            {
+                await commands.EnsureExistsAsync(stoppingToken);
+                await results.EnsureExistsAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogEnsureFailed(_logger, commands.Name, TransportErrors.Describe(ex));
+            }
+
+            return;
+        }
+
+        if (failures == 1 || failures % 50 == 0)
+        {
+            LogReceiveFailed(_logger, exception, commands.Name, failures);
+        }
     }
 
     private async Task ProcessAsync(IMessageQueue commands, IMessageQueue results, InboundMessage message, CancellationToken stoppingToken)
     {
+        if (Interlocked.Exchange(ref _receiveFailures, 0) > 0 | Interlocked.Exchange(ref _queueMissingLogged, 0) == 1)
+        {
+            LogReconnected(_logger, commands.Name);
+        }
+
         var command = ProtocolJson.TryDeserialize<EmulatorCommand>(message.Body, out var error);
         try
         {
@@ -324,7 +291,7 @@ internal sealed partial class CommandListener : BackgroundService
 
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var execution = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, cancelToken);
-        var renewing = RenewUntilCancelledAsync(commands, message, renewal.Token);
+        var renewing = RenewUntilCancelledAsync(commands, message, command.ExecutionTimeout, renewal.Token);
         var startedAt = _time.GetUtcNow();
         var started = _time.GetTimestamp();
         CommandResult? result = null;
@@ -376,13 +343,20 @@ internal sealed partial class CommandListener : BackgroundService
         span?.SetTag(FleetTelemetry.Tags.Action, command.Action);
     }
 
-    private async Task RenewUntilCancelledAsync(IMessageQueue queue, InboundMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps the message locked while its command runs: renews at half the remaining lock (the queue's lock on Service
+    /// Bus, the receiver's on Storage Queues), for at most the command's execution timeout plus a grace.
+    /// </summary>
+    private async Task RenewUntilCancelledAsync(IMessageQueue queue, InboundMessage message, TimeSpan executionTimeout, CancellationToken cancellationToken)
     {
+        var stopAt = _time.GetUtcNow() + executionTimeout + RenewalGrace;
         try
         {
-            while (true)
+            while (_time.GetUtcNow() < stopAt)
             {
-                await Task.Delay(_options.LockDuration / 2, _time, cancellationToken);
+                var remaining = message.LockedUntil is { } until ? until - _time.GetUtcNow() : _options.LockDuration;
+                var wait = remaining / 2;
+                await Task.Delay(wait < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : wait, _time, cancellationToken);
                 await queue.RenewLockAsync(message, _options.LockDuration, cancellationToken);
             }
         }
@@ -409,25 +383,20 @@ internal sealed partial class CommandListener : BackgroundService
         }
     }
 
-    private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.Delay(delay, _time, cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
-
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Relay for site {SiteId} listening on {Queue}")]
     private static partial void LogListening(ILogger logger, string siteId, string queue);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Receiving from {Queue} failed; retrying until it works")]
-    private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue);
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Receiving from {Queue} failed ({Failures} in a row); retrying until it works")]
+    private static partial void LogReceiveFailed(ILogger logger, Exception exception, string queue, int failures);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Receiving from {Queue} works again after {Failures} failed attempts")]
-    private static partial void LogReconnected(ILogger logger, string queue, int failures);
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Receiving from {Queue} works again")]
+    private static partial void LogReconnected(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Queue {Queue} does not exist yet ({Reason}); waiting for it (the cloud app creates it when the site is registered)")]
+    private static partial void LogQueueMissing(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Debug, Message = "Creating {Queue} from the relay failed: {Reason}")]
+    private static partial void LogEnsureFailed(ILogger logger, string queue, string reason);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Message {MessageId} is not a command ({Reason}); dead-lettered")]
     private static partial void LogInvalidCommand(ILogger logger, string messageId, string reason);

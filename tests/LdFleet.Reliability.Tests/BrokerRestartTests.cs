@@ -3,15 +3,15 @@ using Xunit.Abstractions;
 
 namespace LdFleet.Reliability.Tests;
 
-/// <summary>The broker row of the fault matrix: RabbitMQ goes down and comes back while operations run.</summary>
+/// <summary>The broker row of the fault matrix: the Service Bus test broker goes down and comes back while operations run.</summary>
 [Trait("Category", "Reliability")]
-public sealed class BrokerRestartTests : IClassFixture<AmqpFleetFixture>
+public sealed class BrokerRestartTests : IClassFixture<ServiceBusFleetFixture>
 {
     private const int Operations = 24;
-    private readonly AmqpFleetFixture _fleet;
+    private readonly ServiceBusFleetFixture _fleet;
     private readonly ITestOutputHelper _output;
 
-    public BrokerRestartTests(AmqpFleetFixture fleet, ITestOutputHelper output)
+    public BrokerRestartTests(ServiceBusFleetFixture fleet, ITestOutputHelper output)
     {
         _fleet = fleet;
         _output = output;
@@ -20,7 +20,7 @@ public sealed class BrokerRestartTests : IClassFixture<AmqpFleetFixture>
     [Fact]
     public async Task BrokerRestarts()
     {
-        var workload = new AddWorkload(_fleet, "broker restart (AMQP 1.0)", Operations);
+        var workload = new AddWorkload(_fleet, "broker restart (Service Bus SDK, test broker)", Operations);
         var outage = new TaskCompletionSource();
         var clients = workload.StartAllAsync(onStarted: n => { if (n == Operations / 4) { outage.TrySetResult(); } });
         await outage.Task.WaitAsync(TimeSpan.FromMinutes(1));
@@ -28,7 +28,7 @@ public sealed class BrokerRestartTests : IClassFixture<AmqpFleetFixture>
 
         // The outage's length is the fault being injected, not a wait for something to happen.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await _fleet.Broker.StartAgainAsync();
+        _fleet.Broker.StartAgain();
         await clients;
 
         (await workload.CountAsync(TimeSpan.FromMinutes(3))).Report(_output, await workload.OutcomesAsync(), await workload.DescribeAsync());

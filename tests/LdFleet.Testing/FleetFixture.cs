@@ -57,8 +57,12 @@ public class FleetFixture : IAsyncLifetime
         Api.BaseAddress = new Uri($"http://127.0.0.1:{port}");
         await StartCloudAsync();
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokens.MintAsync(_signingKey, "Fleet.Admin", "end-to-end"));
+        await BeforeRelayStartsAsync();
         await StartRelayAsync();
     }
+
+    /// <summary>Runs once the cloud app answers and before the relay starts (e.g. to register the site and take its credentials).</summary>
+    protected virtual Task BeforeRelayStartsAsync() => Task.CompletedTask;
 
     /// <summary>Starts (or restarts) the cloud app on <see cref="Api"/>'s address, with optional extra settings.</summary>
     public async Task StartCloudAsync(IReadOnlyDictionary<string, string?>? settings = null)

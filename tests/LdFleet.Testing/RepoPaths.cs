@@ -18,6 +18,9 @@ public static class RepoPaths
     /// <summary>The relay's built assembly.</summary>
     public static string RelayDll => Output("relay-agent", "LdFleet.Relay.dll");
 
+    /// <summary>The Service Bus test broker as a process (tools/servicebus-broker), for the bench.</summary>
+    public static string ServiceBusBrokerDll => Output(Path.Combine("tools", "servicebus-broker"), "ldfleet-servicebus-broker.dll");
+
     /// <summary>
     /// The ldconsole simulator's executable: the NativeAOT build named by <c>LDFLEET_SIMULATOR</c> when
     /// <c>./dev.sh</c> made one (it starts ~10x faster, so tests and benchmarks measure LdFleet, not JIT start-up),

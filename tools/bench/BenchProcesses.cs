@@ -62,16 +62,54 @@ internal sealed class BenchCloud : IAsyncDisposable
     }
 }
 
+/// <summary>
+/// The Service Bus test broker as its own process (tools/servicebus-broker), as Azurite is: the bench measures the
+/// cloud app and relay processes, and a broker inside the bench client would share its CPU with the load it drives.
+/// </summary>
+internal sealed class BenchServiceBus : IAsyncDisposable
+{
+    private readonly ChildProcess _process;
+
+    private BenchServiceBus(ChildProcess process, string connectionString)
+    {
+        _process = process;
+        ConnectionString = connectionString;
+    }
+
+    /// <summary>The root (Manage) connection string: the SDK with UseDevelopmentEmulator=true.</summary>
+    public string ConnectionString { get; }
+
+    public static async Task<BenchServiceBus> StartAsync(string siteId)
+    {
+        var process = ChildProcess.Start("servicebus-broker", "dotnet", ["exec", RepoPaths.ServiceBusBrokerDll, "--queue", $"ldfleet-site-{siteId}:60"]);
+        try
+        {
+            var line = await process.WaitForLineAsync(l => l.StartsWith("ROOT=", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            await process.WaitForLineAsync(l => l.Contains("listening on", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            return new BenchServiceBus(process, line["ROOT=".Length..]);
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}
+
 /// <summary>A relay as the benchmarks run it, driving simulated hosts.</summary>
 internal static class BenchRelay
 {
-    public static async Task<ChildProcess> StartAsync(string siteId, string transport, IReadOnlyList<SimulatedHost> hosts, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="storage">The storage account whose queue carries results (commands may be on Service Bus).</param>
+    public static async Task<ChildProcess> StartAsync(string siteId, string storage, string transport, IReadOnlyList<SimulatedHost> hosts, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var environment = new Dictionary<string, string?>
         {
             ["Relay__SiteId"] = siteId,
             ["Relay__JournalPath"] = Path.Combine(hosts[0].Home, "..", $"journal-{Guid.NewGuid():N}.db"),
             ["Transport__ConnectionString"] = transport,
+            ["Transport__ResultsConnectionString"] = storage,
             ["Polling__MaxPollInterval"] = "00:00:00.100",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__LdFleet.Relay.Polling"] = "Information",

@@ -7,7 +7,7 @@ namespace LdFleet.Bench;
 
 /// <summary>
 /// API to result, per transport: the cloud app, a relay and a simulated host as real processes, commands on
-/// Storage Queues (Azurite) or AMQP 1.0 (RabbitMQ 3.10). The baseline is the relay's unavoidable work for
+/// Storage Queues (Azurite) or Service Bus (Azure.Messaging.ServiceBus against the test broker); results on Azurite. The baseline is the relay's unavoidable work for
 /// one launch/quit: two simulator spawns (the command and the list2 that verifies it), measured in the same run.
 /// </summary>
 internal static class EndToEndBench
@@ -23,18 +23,14 @@ internal static class EndToEndBench
     public static async Task<BenchReport> RunAsync(int iterations)
     {
         await using var azurite = await AzuriteServer.StartAsync();
-        await using var broker = await RabbitMqServer.StartAsync(
-        [
-            new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
-            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
-        ]);
+        await using var broker = await BenchServiceBus.StartAsync(SiteId);
         using var sim = await SimulatedHost.CreateAsync("host-1", Emulators);
 
         var baseline = await BareSpawnBaselineAsync(sim, iterations);
 
         var rows = new List<(string, Stats)> { ("baseline: launch/quit + list2 spawns", Stats.Of(baseline)) };
         var derived = new List<(string, double)>();
-        foreach (var (name, transport) in new[] { ("Storage Queues (Azurite)", azurite.ConnectionString), ("AMQP 1.0 (RabbitMQ 3.10)", broker.ConnectionString) })
+        foreach (var (name, transport) in new[] { ("Storage Queues (Azurite)", azurite.ConnectionString), ("Service Bus (SDK, test broker)", broker.ConnectionString) })
         {
             var (latency, toRelay, throughput) = await MeasureAsync(azurite.ConnectionString, transport, sim, iterations);
             rows.Add(($"{name}: API -> relay starts the command", Stats.Of(toRelay)));
@@ -77,7 +73,7 @@ internal static class EndToEndBench
     {
         await using var cloud = await BenchCloud.StartAsync(storage, transport, "Fleet.Operate");
         var api = cloud.Api;
-        await using var relay = await BenchRelay.StartAsync(SiteId, transport, [sim]);
+        await using var relay = await BenchRelay.StartAsync(SiteId, storage, transport, [sim]);
 
         // Warm-up, then sequential single operations.
         for (var i = 0; i < 5; i++)

@@ -20,11 +20,7 @@ internal static class EngineBench
     public static async Task<BenchReport> RunAsync(int iterations)
     {
         await using var azurite = await AzuriteServer.StartAsync();
-        await using var broker = await RabbitMqServer.StartAsync(
-        [
-            new RabbitMqQueue($"ldfleet-site-{SiteId}", $"ldfleet-site-{SiteId}-poison"),
-            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
-        ]);
+        await using var broker = await BenchServiceBus.StartAsync(SiteId);
         var rows = new List<(string, Stats)>();
         var derived = new List<(string, double)>();
 
@@ -64,7 +60,7 @@ internal static class EngineBench
         await using (var fleet = await Fleet.StartAsync(azurite.ConnectionString, broker.ConnectionString, [sim], relayConcurrency: 8))
         {
             var steps = await fleet.StepsPerSecondAsync(50);
-            derived.Add(("sequential steps/s in one 50-step operation, AMQP 1.0 (RabbitMQ)", steps));
+            derived.Add(("sequential steps/s in one 50-step operation, Service Bus (SDK, test broker)", steps));
             Console.Error.WriteLine(derived[^1]);
             derived.Add(("  ratio to Durable Functions' ~5 steps/s", steps / 5));
             Console.Error.WriteLine(derived[^1]);
@@ -169,7 +165,7 @@ internal static class EngineBench
                 settings[$"Relay__Hosts__{i}__MaxConcurrentCalls"] = "16";
             }
 
-            var relay = await BenchRelay.StartAsync(SiteId, transport, hosts, settings);
+            var relay = await BenchRelay.StartAsync(SiteId, storage, transport, hosts, settings);
             return new Fleet(cloud, relay, storage);
         }
 

@@ -20,7 +20,7 @@ internal sealed record BenchProfile(string Name, int Iterations, int SingleStepO
 internal sealed record Figure(string Section, string Name, double Value, string Unit, string? Baseline = null, double? Ratio = null);
 
 /// <summary>
-/// Every suite in one run on one Azurite and one RabbitMQ: baselines first (Azurite's raw rates, a bare simulator
+/// Every suite in one run on one Azurite and one Service Bus test broker: baselines first (Azurite's raw rates, a bare simulator
 /// spawn, the driver's overhead), then end-to-end latency and throughput per transport with the relay's RSS and CPU,
 /// storage requests and messages per operation, and batches in realistic-delay mode. One table at the end,
 /// written with JSON next to it to artifacts/bench/&lt;timestamp&gt;/.
@@ -44,14 +44,9 @@ internal static class FullBench
             Write(profile, started, DateTimeOffset.UtcNow - started, figures, dir, complete: false);
         }
 
-        // Erlang can take well over a minute to boot on a busy 2-core machine.
-        Progress.WriteLine($"[bench] profile {profile.Name}: starting Azurite and RabbitMQ");
+        Progress.WriteLine($"[bench] profile {profile.Name}: starting Azurite and the Service Bus test broker");
         await using var azurite = await AzuriteServer.StartAsync();
-        await using var broker = await RabbitMqServer.StartAsync(
-        [
-            new RabbitMqQueue($"ldfleet-site-{EngineBench.SiteId}", $"ldfleet-site-{EngineBench.SiteId}-poison"),
-            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
-        ], TimeSpan.FromMinutes(3));
+        await using var broker = await BenchServiceBus.StartAsync(EngineBench.SiteId);
 
         Progress.WriteLine("[bench] baselines");
         var (tableRate, queueRate) = await EngineBench.AzuriteRawRateAsync(azurite.ConnectionString);
@@ -68,7 +63,7 @@ internal static class FullBench
         {
             var bare = Stats.Of(await EndToEndBench.BareSpawnBaselineAsync(sim, profile.Iterations));
             Add(new("baseline", "bare launch/quit + list2 spawns (p50)", bare.P50, "ms"));
-            foreach (var (name, transport) in new[] { ("Storage Queues", azurite.ConnectionString), ("AMQP 1.0", broker.ConnectionString) })
+            foreach (var (name, transport) in new[] { ("Storage Queues", azurite.ConnectionString), ("Service Bus (SDK, test broker)", broker.ConnectionString) })
             {
                 var t = await EndToEndBench.MeasureTransportAsync(azurite.ConnectionString, transport, sim, profile.Iterations);
                 var latency = Stats.Of(t.Latency);
@@ -127,11 +122,7 @@ internal static class FullBench
         var dir = Path.Combine(outputRoot, started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
         await using var azurite = await AzuriteServer.StartAsync();
-        await using var broker = await RabbitMqServer.StartAsync(
-        [
-            new RabbitMqQueue($"ldfleet-site-{EngineBench.SiteId}", $"ldfleet-site-{EngineBench.SiteId}-poison"),
-            new RabbitMqQueue("ldfleet-results", "ldfleet-results-poison"),
-        ], TimeSpan.FromMinutes(3));
+        await using var broker = await BenchServiceBus.StartAsync(EngineBench.SiteId);
         var (tableRate, _) = await EngineBench.AzuriteRawRateAsync(azurite.ConnectionString);
         figures.Add(new("baseline", "Azurite raw table inserts (16 writers)", tableRate, "/s"));
         await BatchAsync(profile, size, azurite.ConnectionString, broker.ConnectionString, tableRate, f =>
@@ -175,7 +166,7 @@ internal static class FullBench
             var peakRss = await peak;
 
             var section = string.Create(CultureInfo.InvariantCulture, $"batch {perHost * hosts.Count:N0}");
-            add(new(section, string.Create(CultureInfo.InvariantCulture, $"first-wave dispatch ({concurrency} children), AMQP"), dispatchRate, "commands/s", "Azurite raw inserts", dispatchRate / rawInsertRate));
+            add(new(section, string.Create(CultureInfo.InvariantCulture, $"first-wave dispatch ({concurrency} children), Service Bus"), dispatchRate, "commands/s", "Azurite raw inserts", dispatchRate / rawInsertRate));
             add(new(section, string.Create(CultureInfo.InvariantCulture, $"completion, concurrency {concurrency}, {hosts.Count} hosts"), completion.TotalSeconds, "s", string.Create(CultureInfo.InvariantCulture, $"ideal {waves} waves x {profile.BootDelayMs / 1000.0:0.#} s"), completion / ideal));
             add(new(section, "child: launch + wait-booted, first wave, p50", Stats.Of(firstWave).P50, "ms", "boot delay", Stats.Of(firstWave).P50 / profile.BootDelayMs));
             add(new(section, "relay RSS idle", idleRss, "MiB"));

@@ -69,7 +69,7 @@ internal sealed class TablesHealthCheck : IHealthCheck
             cancellationToken);
 }
 
-/// <summary>The message transport (Storage Queues or the AMQP broker) has the results queue.</summary>
+/// <summary>The results queue (always a Storage queue) is there.</summary>
 internal sealed class TransportHealthCheck : IHealthCheck
 {
     private readonly IMessageQueueFactory _queues;

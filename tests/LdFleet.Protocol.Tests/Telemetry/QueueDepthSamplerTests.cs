@@ -14,9 +14,9 @@ public sealed class QueueDepthSamplerTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = services.GetRequiredService<IMeterFactory>();
-        var queues = new CountingQueues(new Dictionary<string, long?> { ["ldfleet-results"] = 7, ["amqp-queue"] = null });
+        var queues = new CountingQueues(new Dictionary<string, long?> { ["ldfleet-results"] = 7, ["servicebus-queue"] = null });
         var sampler = new QueueDepthSampler(
-            queues, [new QueueDepthTarget("ldfleet-results"), new QueueDepthTarget("amqp-queue")], Options.Create(new TelemetryOptions()),
+            queues, [new QueueDepthTarget("ldfleet-results"), new QueueDepthTarget("servicebus-queue")], Options.Create(new TelemetryOptions()),
             TimeProvider.System, meters, NullLogger<QueueDepthSampler>.Instance);
 
         await sampler.SampleAsync(CancellationToken.None);

@@ -67,7 +67,8 @@ public sealed class SecretLoggingTests : IDisposable
             $"--Relay:SiteId={siteId}",
             $"--Relay:JournalPath={Path.Combine(_dir, "journal.db")}",
             $"--Transport:ConnectionString=Endpoint=sb://127.0.0.1:{broker}/;SharedAccessKeyName=relay-lab;SharedAccessKey={TransportSecret};EntityPath=ldfleet-site-lab;UseDevelopmentEmulator=true",
-            $"--Relay:ResultsConnectionString=Endpoint=sb://127.0.0.1:{broker}/;SharedAccessKeyName=relay-lab;SharedAccessKey={ResultsSecret};EntityPath=ldfleet-results;UseDevelopmentEmulator=true",
+            $"--Relay:Credentials:Queues:results:Queue=ldfleet-results",
+            $"--Relay:Credentials:Queues:results:Url=http://127.0.0.1:{FreePort.Next()}/devstoreaccount1/ldfleet-results?sv=2025-01-05&se=2099-01-01T00%3A00%3A00Z&sp=a&sig={Uri.EscapeDataString(ResultsSecret)}",
             "--Relay:Hosts:0:Id=pc-7",
             "--Relay:Hosts:0:Kind=Ssh",
             @"--Relay:Hosts:0:LdConsolePath=C:\LDPlayer\LDPlayer9\ldconsole.exe",
@@ -83,7 +84,7 @@ public sealed class SecretLoggingTests : IDisposable
     private static void AssertNoSecret(IReadOnlyCollection<string> lines)
     {
         Assert.NotEmpty(lines);
-        foreach (var secret in (string[])[TransportSecret, ResultsSecret, SshPassphrase])
+        foreach (var secret in (string[])[TransportSecret, ResultsSecret, Uri.EscapeDataString(ResultsSecret)[..^3], SshPassphrase])
         {
             Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.Ordinal));
         }

@@ -1,10 +1,10 @@
-namespace LdFleet.Relay.Polling;
+namespace LdFleet.Protocol.Transport;
 
 /// <summary>
 /// Exponential backoff with full jitter: a random delay between zero and the exponential ceiling, so relays
 /// that lost the broker at the same moment do not reconnect in lockstep.
 /// </summary>
-internal static class Backoff
+public static class Backoff
 {
     public static TimeSpan FullJitter(int attempt, TimeSpan baseDelay, TimeSpan cap, Random random)
     {

@@ -1,6 +1,6 @@
-using LdFleet.Relay.Polling;
+using LdFleet.Protocol.Transport;
 
-namespace LdFleet.Relay.Tests.Polling;
+namespace LdFleet.Protocol.Tests.Transport;
 
 public sealed class BackoffTests
 {

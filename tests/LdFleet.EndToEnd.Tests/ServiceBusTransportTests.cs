@@ -3,14 +3,18 @@ using LdFleet.Testing;
 
 namespace LdFleet.EndToEnd.Tests;
 
-public sealed class AmqpTransportTests : IClassFixture<AmqpFleetFixture>
+/// <summary>
+/// The fleet with commands on Service Bus: the cloud app and the relay on Azure.Messaging.ServiceBus against the test
+/// broker, the relay holding only its site's Listen rule and the API-issued add-only SAS of the results queue.
+/// </summary>
+public sealed class ServiceBusTransportTests : IClassFixture<ServiceBusFleetFixture>
 {
-    private readonly AmqpFleetFixture _fleet;
+    private readonly ServiceBusFleetFixture _fleet;
 
-    public AmqpTransportTests(AmqpFleetFixture fleet) => _fleet = fleet;
+    public ServiceBusTransportTests(ServiceBusFleetFixture fleet) => _fleet = fleet;
 
     [Fact]
-    public async Task LaunchAndQuit_OverAmqp_Succeed()
+    public async Task LaunchAndQuit_OverServiceBus_Succeed()
     {
         var host = _fleet.Hosts[0];
         foreach (var action in new[] { "launch", "quit" })
@@ -29,10 +33,14 @@ public sealed class AmqpTransportTests : IClassFixture<AmqpFleetFixture>
 
     [Fact]
     public Task BrokerRestartDuring200Operations_AllComplete() =>
-        OutageScenario.RunAsync(_fleet, _fleet.Broker.StopAsync, () => _fleet.Broker.StartAgainAsync());
+        OutageScenario.RunAsync(_fleet, _fleet.Broker.StopAsync, () =>
+        {
+            _fleet.Broker.StartAgain();
+            return Task.CompletedTask;
+        });
 
     [Fact]
-    public async Task MissingEmulator_OverAmqp_FailsWithLdConsoleMessage()
+    public async Task MissingEmulator_OverServiceBus_FailsWithLdConsoleMessage()
     {
         using var response = await _fleet.Api.PostAsync(new Uri($"/api/sites/{FleetFixture.SiteId}/hosts/host-2/emulators/77/launch", UriKind.Relative), null);
 
