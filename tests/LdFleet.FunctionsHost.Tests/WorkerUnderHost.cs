@@ -84,9 +84,16 @@ public sealed class WorkerUnderHost : IAsyncLifetime
     {
         if (Session is not null && _worker is not null && !_worker.HasExited)
         {
-            // As the host stops a worker: WorkerTerminate, then the process ends on its own (or is killed).
+            // As the host stops a worker: WorkerTerminate with a grace period, after which the host kills it (below).
             await Session.TerminateAsync();
-            await Poll.UntilAsync(() => Task.FromResult(_worker.HasExited), exited => exited, TimeSpan.FromSeconds(30), "the worker to exit after WorkerTerminate").ContinueWith(_ => { }, TaskScheduler.Default);
+            try
+            {
+                await Poll.UntilAsync(() => Task.FromResult(_worker.HasExited), exited => exited, TimeSpan.FromSeconds(30), "the worker to exit after WorkerTerminate");
+            }
+            catch (TimeoutException)
+            {
+                // Killed by DisposeAsync.
+            }
         }
 
         if (_worker is not null)
