@@ -73,14 +73,14 @@ build_simulator() {
   export LDFLEET_SIMULATOR="$root/tools/ldconsole-sim/bin/$configuration/net10.0/ldconsole"
 }
 
-# What deployment ships, published once before the tests (tests/LdFleet.Deployment.Tests checks them) rather than
-# from inside a test while the other test assemblies run.
+# What deployment ships, published once before the tests rather than from inside a test while the other test
+# assemblies run: the Functions app's publish folder (what azd zips and deploys; tests/LdFleet.Deployment.Tests checks
+# it, tests/LdFleet.FunctionsHost.Tests starts it under the host double) and the win-x64 relay.
 publish_packages() {
   local dir="$state_dir/publish"
-  log "publishing the Azure Functions package and the win-x64 relay"
+  log "publishing the Azure Functions app and the win-x64 relay"
   rm -rf "$dir"
-  dotnet publish functions/LdFleet.Functions.csproj -c "$configuration" -nologo -clp:ErrorsOnly \
-    -o "$dir/functions" -p:FunctionAppZip="$dir/ldfleet-functions.zip" >/dev/null
+  dotnet publish functions/LdFleet.Functions.csproj -c "$configuration" -nologo -clp:ErrorsOnly -o "$dir/functions" >/dev/null
   dotnet publish relay-agent/LdFleet.Relay.csproj -p:PublishProfile=win-x64 -p:PublishDir="$dir/relay-win-x64/" \
     -nologo -clp:ErrorsOnly >/dev/null
   export LDFLEET_PUBLISH_DIR="$dir"

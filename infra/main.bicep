@@ -1,6 +1,8 @@
-// LdFleet in Azure: the cloud app on Functions Flex Consumption as a custom handler, its state in Storage Tables,
-// commands and results on Service Bus, telemetry in Application Insights. `azd up` provisions this and deploys
-// functions/ (azure.yaml). Adding a site is one entry in `sites` (main.parameters.json) and `azd provision`.
+// LdFleet in Azure: the cloud app on Functions Flex Consumption as a .NET isolated worker (dotnet-isolated), its
+// workflows as Durable Functions on the Azure Storage backend, its state in Storage Tables, commands to the sites on
+// Service Bus, relay results on the Storage queue ldfleet-results, telemetry in Application Insights. `azd up`
+// provisions this and deploys functions/ (azure.yaml). Adding a site is one entry in `sites` (main.parameters.json)
+// and `azd provision`.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -28,8 +30,7 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('Site ids (lower-case letters, digits, single hyphens; at most 40 characters). Each gets its command queue ldfleet-site-<id> and its relay SAS rules. At most 12: Service Bus allows 12 SAS rules per queue, and every site has one on the results queue.')
-@maxLength(12)
+@description('Site ids (lower-case letters, digits, single hyphens; at most 40 characters). Each gets its command queue ldfleet-site-<id> and a Listen-only SAS rule on it for its relay.')
 param sites siteId[]
 
 @description('Application (client) id of the API\'s Entra ID app registration; empty until one exists.')
@@ -40,9 +41,6 @@ param apiTenantId string = tenant().tenantId
 
 @description('Audience API tokens are issued for; defaults to api://<apiClientId>.')
 param apiAudience string = ''
-
-@description('NCRONTAB schedule (6 fields) of the sweep.')
-param sweepSchedule string = '*/15 * * * * *'
 
 @description('NCRONTAB schedule (6 fields) of the cleanup job.')
 param cleanupSchedule string = '0 30 3 * * *'
@@ -60,12 +58,27 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Always-ready instances per Flex Consumption scale group. durable: Durable Functions on the Azure Storage backend need one (the docs\' advice for Flex), or an orchestration waits for the scale controller after idle. function:RelayResults: relay answers drive every operation, and a cold queue trigger would add its start-up to each answer after idle. http: 0, the API takes a cold start after idle; set 1 to avoid it.')
+param alwaysReady array = [
+  {
+    name: 'durable'
+    instanceCount: 1
+  }
+  {
+    name: 'function:RelayResults'
+    instanceCount: 1
+  }
+]
+
 @description('A site id: the name part of queue ldfleet-site-<id>.')
 @minLength(1)
 @maxLength(40)
 type siteId = string
 
 var resultsQueueName = 'ldfleet-results'
+// The Durable Functions task hub. Each environment has its own storage account; a local host pointed at this one
+// (scripts/azd/write-local-settings.*) uses another hub name so the two never steal each other's work.
+var taskHubName = 'ldfleet'
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -129,7 +142,6 @@ module serviceBus 'modules/servicebus.bicep' = {
     location: location
     tags: tags
     sites: sites
-    resultsQueueName: resultsQueueName
   }
 }
 
@@ -185,8 +197,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     applicationInsightsName: names.applicationInsights
-    sweepSchedule: sweepSchedule
     cleanupSchedule: cleanupSchedule
+    taskHubName: taskHubName
     entra: {
       clientId: apiClientId
       tenantId: empty(apiClientId) ? '' : apiTenantId
@@ -194,6 +206,7 @@ module functionApp 'modules/functionapp.bicep' = {
     }
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    alwaysReady: alwaysReady
   }
   // The app starts as soon as it exists; its identity must already hold its roles by then.
   dependsOn: [
@@ -208,6 +221,7 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output LDFLEET_API_URL string = 'https://${functionApp.outputs.defaultHostName}'
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output LDFLEET_TASK_HUB string = taskHubName
 output STORAGE_TABLE_SERVICE_URI string = storage.outputs.tableEndpoint
 output SERVICEBUS_NAMESPACE string = serviceBus.outputs.name
 output SERVICEBUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace

@@ -58,7 +58,10 @@ internal static class StorageServiceCollectionExtensions
             {
                 return ValidateOptionsResult.Fail(hasConnectionString
                     ? "Storage:ConnectionString and Storage:TableServiceUri are both set; give one (the URI to use Entra ID / managed identity)."
-                    : "Storage:ConnectionString is required (an Azure Storage connection string; locally the Azurite one), or set Storage:TableServiceUri instead (https://<account>.table.core.windows.net/) to use Entra ID.");
+                    : "Storage:ConnectionString is required (an Azure Storage connection string; locally the Azurite one), or set Storage:TableServiceUri instead (https://<account>.table.core.windows.net/) to use Entra ID."
+                        + (configuration.GetSection("AzureWebJobsStorage").Exists()
+                            ? " AzureWebJobsStorage is the Functions host's storage (its triggers and task hub); the app's tables are configured apart, as infra/modules/functionapp.bicep does with Storage__TableServiceUri."
+                            : ""));
             }
 
             if (options.TableServiceUri is { } uri && (!uri.IsAbsoluteUri || uri.Scheme != Uri.UriSchemeHttps))

@@ -1,6 +1,7 @@
-// The cloud app on Flex Consumption (FC1, Linux) as an Azure Functions custom handler: runtime "custom", the
-// package being the self-contained linux-x64 publish of functions/ (host.json, one folder per function, and the
-// LdFleet.Functions executable). The app reaches Storage and Service Bus with its user-assigned identity only.
+// The cloud app on Flex Consumption (FC1, Linux) as an Azure Functions .NET isolated worker: runtime dotnet-isolated
+// in functionAppConfig, the package being the framework-dependent publish of functions/ that azd zips (host.json,
+// functions.metadata, worker.config.json, extensions.json and .azurefunctions/ at its root). The app reaches Storage
+// and Service Bus with its user-assigned identity only.
 
 @description('Name of the function app.')
 param name string
@@ -20,7 +21,7 @@ param identityId string
 @description('Client id of that identity.')
 param identityClientId string
 
-@description('Storage account for AzureWebJobsStorage, the tables and the deployment package.')
+@description('Storage account for AzureWebJobsStorage (host, Durable Functions task hub, results queue), the tables and the deployment package.')
 param storageAccountName string
 
 @description('Blob endpoint of that account.')
@@ -32,17 +33,19 @@ param storageTableEndpoint string
 @description('Blob container the package is deployed to.')
 param deploymentContainerName string
 
-@description('Service Bus host name, <namespace>.servicebus.windows.net.')
+@description('Service Bus host name, <namespace>.servicebus.windows.net (relay commands).')
 param serviceBusFullyQualifiedNamespace string
 
 @description('Application Insights component.')
 param applicationInsightsName string
 
-@description('NCRONTAB schedule of the sweep (re-drives unsent commands, times out silent operations).')
-param sweepSchedule string
-
-@description('NCRONTAB schedule of the cleanup job.')
+@description('NCRONTAB schedule of the cleanup timer function (app setting CleanupSchedule).')
 param cleanupSchedule string
+
+@description('Durable Functions task hub (3-45 letters and digits, starting with a letter); one per environment.')
+@minLength(3)
+@maxLength(45)
+param taskHubName string
 
 @description('Entra ID settings of the API (client id, tenant id, audience); empty values are left out.')
 param entra object
@@ -59,6 +62,19 @@ param maximumInstanceCount int
   4096
 ])
 param instanceMemoryMB int
+
+@description('Always-ready instances per scale group (durable, http, function:<name>).')
+param alwaysReady alwaysReadyGroup[]
+
+@description('An always-ready setting of one Flex Consumption scale group.')
+type alwaysReadyGroup = {
+  @description('durable, http, blob, or function:<function name>.')
+  name: string
+
+  @minValue(0)
+  @maxValue(1000)
+  instanceCount: int
+}
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
@@ -85,19 +101,20 @@ var entraSettings = union(
   empty(entra.clientId) ? {} : { AzureAd__Instance: environment().authentication.loginEndpoint }
 )
 
-// Flex Consumption takes the runtime from functionAppConfig; FUNCTIONS_WORKER_RUNTIME and
-// FUNCTIONS_EXTENSION_VERSION must not be set.
+// Flex Consumption takes the runtime from functionAppConfig and sets the host version itself:
+// FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION must not be set (nor WEBSITE_RUN_FROM_PACKAGE).
 var appSettings = union(
   {
-    // Host storage through the identity (no connection string exists: the account refuses shared keys).
+    // The host, the Durable Functions task hub and the results queue trigger, through the identity (no connection
+    // string exists: the account refuses shared keys). Durable takes accountName + credential + clientId, not a
+    // resource id.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
 
-    // The relay-results trigger (function.json connection "ServiceBusConnection").
-    ServiceBusConnection__fullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
-    ServiceBusConnection__credential: 'managedidentity'
-    ServiceBusConnection__clientId: identityClientId
+    // host.json: extensions.durableTask.hubName is %DurableTaskHub%, the cleanup timer's schedule %CleanupSchedule%.
+    DurableTaskHub: taskHubName
+    CleanupSchedule: cleanupSchedule
 
     // Telemetry with Entra ID (the component has local authentication disabled).
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
@@ -107,16 +124,6 @@ var appSettings = union(
     AZURE_CLIENT_ID: identityClientId
     Storage__TableServiceUri: storageTableEndpoint
     Transport__ConnectionString: 'Endpoint=sb://${serviceBusFullyQualifiedNamespace}/'
-
-    // In Azure the Functions host fires the timers and delivers results (function.json); the app's self-hosted
-    // sweep loop and results consumer would compete with it.
-    Operations__SweepEnabled: 'false'
-    RelayResults__Enabled: 'false'
-    Operations__SweepSchedule: sweepSchedule
-    Cleanup__Schedule: cleanupSchedule
-
-    // Results come over Service Bus in Azure; the Storage Queues twin of relay-results stays off.
-    'AzureWebJobs.relay-results-storage.Disabled': 'true'
   },
   entraSettings
 )
@@ -152,10 +159,12 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: alwaysReady
       }
+      // The newest .NET Flex Consumption lists for the isolated worker, and the one functions/ targets (net10.0).
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }

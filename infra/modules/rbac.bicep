@@ -19,7 +19,7 @@ param principalType string
 @description('Storage account holding tables, queues and the deployment container.')
 param storageAccountName string
 
-@description('Service Bus namespace holding the command and results queues.')
+@description('Service Bus namespace holding the site command queues.')
 param serviceBusNamespaceName string
 
 @description('Application Insights component the app sends telemetry to with Entra ID.')
@@ -27,15 +27,17 @@ param applicationInsightsName string
 
 // Built-in role definition ids (the same in every tenant).
 var roles = {
-  // Tables: the operations, relays and emulators tables; the app creates them at start.
+  // Tables: the app's tables (it creates them at start) and the Durable Functions task hub's instance and history
+  // tables (and its partition table).
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  // Queues: the Functions host (AzureWebJobsStorage) and the storage queue trigger.
+  // Queues: the task hub's control and work-item queues, and the results queue the RelayResults queue trigger reads
+  // (and its poison queue, which the host creates).
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  // Blobs: the deployment package, the host's timer schedules and locks. Owner would add only ACL management,
-  // which a storage account without a hierarchical namespace does not have.
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-  // Service Bus: the app sends commands and receives results; the Functions Service Bus trigger also reads queue
-  // runtime properties to scale, which takes Manage rights, so Owner rather than Sender + Receiver.
+  // Blobs: the deployment package, the host's keys, timer schedules and singleton locks, and the task hub's partition
+  // leases and large payloads. The Functions host asks for Owner on identity-based AzureWebJobsStorage.
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // Service Bus: the app sends commands to the sites' queues (the transport; its rights are the Service Bus work's
+  // to narrow).
   serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   // Application Insights with local authentication disabled.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
@@ -54,7 +56,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 }
 
 resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in [roles.storageTableDataContributor, roles.storageQueueDataContributor, roles.storageBlobDataContributor]: {
+  for role in [roles.storageTableDataContributor, roles.storageQueueDataContributor, roles.storageBlobDataOwner]: {
     name: guid(storage.id, principalKey, role)
     scope: storage
     properties: {

@@ -1,6 +1,6 @@
 // Service Bus (Standard): one command queue per site. Results travel on the Storage queue ldfleet-results (the relay
-// holds an add-only SAS for it, issued by the API); the Service Bus results queue below stays only while the cloud
-// app's relay-results function still has a Service Bus trigger.
+// holds an add-only SAS for it, issued by the API), read by the RelayResults queue trigger: no Service Bus trigger
+// package is served to this build, and a Storage queue keeps answers when the cloud app is down.
 //
 // Relays run on Windows PCs at the sites and cannot use a managed identity, so each site gets a SAS rule scoped to its
 // own command queue, relay-<siteId> on ldfleet-site-<siteId>, with Listen only: the relay reads its own commands and
@@ -16,12 +16,8 @@ param location string
 @description('Tags for every resource.')
 param tags object
 
-@description('The site ids; each gets queue ldfleet-site-<id> and the SAS rules described above.')
-@maxLength(12)
+@description('The site ids; each gets queue ldfleet-site-<id> and the SAS rule described above.')
 param sites string[]
-
-@description('The queue relays send results, heartbeats and inventory to.')
-param resultsQueueName string
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
@@ -36,17 +32,6 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
     publicNetworkAccess: 'Enabled'
     // SAS stays on for the relays; the function app itself uses its managed identity.
     disableLocalAuth: false
-  }
-}
-
-resource results 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
-  parent: namespace
-  name: resultsQueueName
-  properties: {
-    lockDuration: 'PT1M'
-    maxDeliveryCount: 10
-    defaultMessageTimeToLive: 'P7D'
-    deadLetteringOnMessageExpiration: true
   }
 }
 

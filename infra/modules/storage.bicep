@@ -1,6 +1,7 @@
-// The storage account: Tables hold the fleet's state, Blobs hold the Functions deployment package and the host's
-// timer/lock bookkeeping, Queues back the host (and the Storage Queues transport's results queue, whose trigger is
-// disabled in Azure because Azure uses Service Bus). Shared keys are off: every client uses Entra ID.
+// The storage account: Tables hold the fleet's state and the Durable Functions task hub's instances and history,
+// Blobs hold the Functions deployment package, the host's timer/lock bookkeeping and the task hub's leases, Queues
+// hold the task hub's control and work-item queues and ldfleet-results, the queue relays answer on (read by the
+// RelayResults queue trigger). Shared keys are off: every client uses Entra ID.
 
 @description('Name of the storage account (3-24 lower-case letters and digits).')
 @minLength(3)
@@ -16,7 +17,7 @@ param tags object
 @description('Blob container the Flex Consumption app is deployed from.')
 param deploymentContainerName string
 
-@description('Queue the relay-results-storage function listens on (kept so that function is harmless when enabled).')
+@description('Queue relays send results, heartbeats and inventory to; the RelayResults queue trigger reads it.')
 param resultsQueueName string
 
 resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {

@@ -1,7 +1,9 @@
 #Requires -Version 7.0
-# azd postprovision hook: writes functions/local.settings.json for `func start` against the resources just
-# provisioned (your own Entra ID sign-in; azd gave you the same data roles as the app), and prints how each site's
-# relay gets its Service Bus connection strings. azd passes its environment's values (infra outputs) as variables.
+# azd postprovision hook: writes functions/local.settings.json for `func start` (the isolated worker under a local
+# Functions host) against the resources just provisioned (your own Entra ID sign-in; azd gave you the same data roles
+# as the app), and prints how each site's relay gets its Service Bus connection strings. azd passes its environment's
+# values (infra outputs) as variables. The local host gets a task hub of its own, so it never runs the Azure app's
+# orchestrations; it still competes with the Azure app for the results queue.
 $ErrorActionPreference = 'Stop'
 foreach ($name in 'AZURE_STORAGE_ACCOUNT_NAME', 'SERVICEBUS_FULLY_QUALIFIED_NAMESPACE', 'STORAGE_TABLE_SERVICE_URI') {
     if (-not [Environment]::GetEnvironmentVariable($name)) { throw "$name is not set: run this from azd (azd provision)." }
@@ -9,24 +11,21 @@ foreach ($name in 'AZURE_STORAGE_ACCOUNT_NAME', 'SERVICEBUS_FULLY_QUALIFIED_NAME
 
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $namespace = $env:SERVICEBUS_FULLY_QUALIFIED_NAMESPACE
+$hub = if ($env:LDFLEET_TASK_HUB) { $env:LDFLEET_TASK_HUB } else { 'ldfleet' }
 $settings = [ordered]@{
     IsEncrypted = $false
     Values      = [ordered]@{
-        FUNCTIONS_WORKER_RUNTIME                      = 'custom'
-        AzureWebJobsStorage__accountName              = $env:AZURE_STORAGE_ACCOUNT_NAME
-        ServiceBusConnection__fullyQualifiedNamespace = $namespace
-        Storage__TableServiceUri                      = $env:STORAGE_TABLE_SERVICE_URI
-        Transport__ConnectionString                   = "Endpoint=sb://$namespace/"
-        Operations__SweepEnabled                      = 'false'
-        RelayResults__Enabled                         = 'false'
-        Operations__SweepSchedule                     = '*/15 * * * * *'
-        Cleanup__Schedule                             = '0 30 3 * * *'
-        'AzureWebJobs.relay-results-storage.Disabled' = 'true'
+        FUNCTIONS_WORKER_RUNTIME         = 'dotnet-isolated'
+        AzureWebJobsStorage__accountName = $env:AZURE_STORAGE_ACCOUNT_NAME
+        DurableTaskHub                   = "${hub}local"
+        CleanupSchedule                  = '0 30 3 * * *'
+        Storage__TableServiceUri         = $env:STORAGE_TABLE_SERVICE_URI
+        Transport__ConnectionString      = "Endpoint=sb://$namespace/"
     }
 }
 $path = Join-Path $root 'functions/local.settings.json'
 $settings | ConvertTo-Json -Depth 3 | Set-Content -Path $path -Encoding utf8NoBOM
-Write-Host "Wrote $path (no secrets: it uses your Entra ID sign-in). It points at the Azure resources, so a local host competes with the Azure app for results."
+Write-Host "Wrote $path (no secrets: it uses your Entra ID sign-in). It points at the Azure resources with its own task hub; a local host still competes with the Azure app for the results queue."
 
 $sites = @()
 if ($env:LDFLEET_SITES) { $sites = @($env:LDFLEET_SITES | ConvertFrom-Json) }

@@ -1,7 +1,9 @@
 #!/bin/sh
-# azd postprovision hook: writes functions/local.settings.json for `func start` against the resources just
-# provisioned (your own Entra ID sign-in; azd gave you the same data roles as the app), and prints how each site's
-# relay gets its Service Bus connection strings. azd passes its environment's values (infra outputs) as variables.
+# azd postprovision hook: writes functions/local.settings.json for `func start` (the isolated worker under a local
+# Functions host) against the resources just provisioned (your own Entra ID sign-in; azd gave you the same data roles
+# as the app), and prints how each site's relay gets its Service Bus connection strings. azd passes its environment's
+# values (infra outputs) as variables. The local host gets a task hub of its own, so it never runs the Azure app's
+# orchestrations; it still competes with the Azure app for the results queue.
 set -eu
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 : "${AZURE_STORAGE_ACCOUNT_NAME:?run this from azd (azd provision) so the infra outputs are set}"
@@ -13,20 +15,16 @@ cat > "$settings" <<JSON
 {
   "IsEncrypted": false,
   "Values": {
-    "FUNCTIONS_WORKER_RUNTIME": "custom",
+    "FUNCTIONS_WORKER_RUNTIME": "dotnet-isolated",
     "AzureWebJobsStorage__accountName": "$AZURE_STORAGE_ACCOUNT_NAME",
-    "ServiceBusConnection__fullyQualifiedNamespace": "$SERVICEBUS_FULLY_QUALIFIED_NAMESPACE",
+    "DurableTaskHub": "${LDFLEET_TASK_HUB:-ldfleet}local",
+    "CleanupSchedule": "0 30 3 * * *",
     "Storage__TableServiceUri": "$STORAGE_TABLE_SERVICE_URI",
-    "Transport__ConnectionString": "Endpoint=sb://$SERVICEBUS_FULLY_QUALIFIED_NAMESPACE/",
-    "Operations__SweepEnabled": "false",
-    "RelayResults__Enabled": "false",
-    "Operations__SweepSchedule": "*/15 * * * * *",
-    "Cleanup__Schedule": "0 30 3 * * *",
-    "AzureWebJobs.relay-results-storage.Disabled": "true"
+    "Transport__ConnectionString": "Endpoint=sb://$SERVICEBUS_FULLY_QUALIFIED_NAMESPACE/"
   }
 }
 JSON
-echo "Wrote $settings (no secrets: it uses your Entra ID sign-in). It points at the Azure resources, so a local host competes with the Azure app for results."
+echo "Wrote $settings (no secrets: it uses your Entra ID sign-in). It points at the Azure resources with its own task hub; a local host still competes with the Azure app for the results queue."
 
 sites="$(printf '%s' "${LDFLEET_SITES:-[]}" | tr -d '[]" ' | tr ',' ' ')"
 [ -n "$sites" ] || exit 0

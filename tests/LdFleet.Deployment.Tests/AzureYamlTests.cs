@@ -4,8 +4,9 @@ using LdFleet.Testing;
 namespace LdFleet.Deployment.Tests;
 
 /// <summary>
-/// azure.yaml names real files: the infrastructure, the service project, the hook scripts, and the package the
-/// prepackage hook writes. (Read line by line: the file is small and flat, and no YAML parser is in the build.)
+/// azure.yaml names real files: the infrastructure, the service project and the hook scripts, and deploys the
+/// Functions project the standard way. (Read line by line: the file is small and flat, and no YAML parser is in the
+/// build.)
 /// </summary>
 public sealed partial class AzureYamlTests
 {
@@ -21,21 +22,16 @@ public sealed partial class AzureYamlTests
     }
 
     [Fact]
-    public void FunctionsService_DeploysThePrebuiltZipToAFunctionApp()
+    public void FunctionsService_IsTheDotnetProject_DeployedToAFunctionApp_WithoutPackagingScripts()
     {
-        Assert.True(Directory.Exists(Path.Combine(RepoPaths.Root, Value("project"))));
-        Assert.Equal("custom", Value("language"));
+        var project = Path.Combine(RepoPaths.Root, Value("project"));
+        Assert.True(File.Exists(Path.Combine(project, "LdFleet.Functions.csproj")));
+        Assert.Equal("dotnet", Value("language"));
         Assert.Equal("function", Value("host"));
 
-        // azd deploys `dist` as it is; both prepackage scripts must write exactly that file.
-        var dist = Value("dist");
-        Assert.EndsWith(".zip", dist, StringComparison.Ordinal);
-        foreach (var script in (string[])["package-functions.sh", "package-functions.ps1"])
-        {
-            var text = File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", "azd", script));
-            Assert.Contains(Path.GetFileName(dist), text, StringComparison.Ordinal);
-            Assert.Contains(Path.GetDirectoryName(dist)!.Replace('\\', '/'), text, StringComparison.Ordinal);
-        }
+        // azd publishes and zips the project itself: no prebuilt package, no prepackage hook.
+        Assert.DoesNotContain(Lines, l => Regex.IsMatch(l, @"^\s*(dist|prepackage):"));
+        Assert.False(Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "scripts", "azd"), "package-functions.*").Any());
     }
 
     [Fact]
@@ -43,15 +39,27 @@ public sealed partial class AzureYamlTests
     {
         var runs = Lines.Select(l => RunLine().Match(l)).Where(m => m.Success).ToList();
 
-        Assert.Equal(4, runs.Count); // prepackage and postprovision, each for posix and windows
+        Assert.Equal(2, runs.Count); // postprovision, for posix and windows
         foreach (var run in runs)
         {
-            // Service hooks run in the service's folder, project hooks in the root (azd's rule).
-            var serviceHook = run.Groups[1].Value.Length > 6;
-            var baseDir = serviceHook ? Path.Combine(RepoPaths.Root, Value("project")) : RepoPaths.Root;
-            var script = Path.GetFullPath(Path.Combine(baseDir, run.Groups[2].Value));
+            // Project hooks run in the repository root (azd's rule).
+            var script = Path.GetFullPath(Path.Combine(RepoPaths.Root, run.Groups[2].Value));
             Assert.True(File.Exists(script), $"azure.yaml runs {run.Groups[2].Value}, but {script} does not exist");
         }
+    }
+
+    [Theory]
+    [InlineData("write-local-settings.sh")]
+    [InlineData("write-local-settings.ps1")]
+    public void PostprovisionHook_WritesSettingsForTheIsolatedWorker_WithATaskHubOfItsOwn(string script)
+    {
+        var text = File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", "azd", script));
+
+        Assert.Contains("dotnet-isolated", text, StringComparison.Ordinal);
+        Assert.Contains("AzureWebJobsStorage__accountName", text, StringComparison.Ordinal);
+        Assert.Contains("DurableTaskHub", text, StringComparison.Ordinal);
+        Assert.Contains("local", text[text.IndexOf("DurableTaskHub", StringComparison.Ordinal)..].Split('\n')[0], StringComparison.Ordinal);
+        Assert.Contains("CleanupSchedule", text, StringComparison.Ordinal);
     }
 
     private static string Value(string key)

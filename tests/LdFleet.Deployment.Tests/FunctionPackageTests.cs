@@ -1,5 +1,5 @@
+using System.Diagnostics;
 using System.IO.Compression;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using LdFleet.Protocol.Sites;
 using LdFleet.Testing;
@@ -7,130 +7,149 @@ using LdFleet.Testing;
 namespace LdFleet.Deployment.Tests;
 
 /// <summary>
-/// The zip azd deploys to Flex Consumption: what the Functions host needs at the package root, with the handler
-/// executable on Linux, and nothing that must not leave the developer's machine.
+/// The zip azd deploys to Flex Consumption: what the Functions host reads at the package root to run a .NET isolated
+/// worker (host.json, functions.metadata, worker.config.json, extensions.json and the host extensions it names), and
+/// nothing that must not leave the developer's machine.
 /// </summary>
 [Collection(PublishedPackagesCollection.Name)]
 public sealed class FunctionPackageTests(PublishedPackages packages)
 {
-    // Fixed by the app-side invocation endpoints (the function name is the route the host POSTs to).
-    private static readonly string[] Functions = ["api", "sweep", "cleanup", "relay-results", "relay-results-storage"];
-
-    private static string SourceRoot => Path.Combine(RepoPaths.Root, "functions", "FunctionApp");
-
     [Fact]
-    public void FunctionFolders_AreExactlyTheFixedFunctionNames()
-    {
-        var folders = Directory.GetDirectories(SourceRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal);
-
-        Assert.Equal(Functions.Order(StringComparer.Ordinal), folders);
-    }
-
-    [Fact]
-    public void Package_HasHostJsonAndEveryFunctionJsonAtTheRoot_AsInTheSource()
+    public void Package_HasHostJsonAtTheRoot_AsInTheRepository()
     {
         using var zip = ZipFile.OpenRead(packages.FunctionsZip);
 
-        Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "functions", "host.json")), Read(zip, "host.json"));
-        foreach (var function in Functions)
+        Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")), Read(zip, "host.json"));
+        Assert.Single(zip.Entries, e => e.Name == "host.json");
+    }
+
+    [Fact]
+    public void FunctionsMetadata_CarriesEveryKindOfTrigger()
+    {
+        var functions = Functions();
+
+        // The API (every endpoint is an HTTP function), relay results from the Storage queue, the cleanup timer, and the
+        // one explicit activity; orchestrators and the other activities come from the task registry at start-up
+        // (tests/LdFleet.FunctionsHost.Tests sees the worker report them).
+        Assert.True(functions.Count(f => Trigger(f)?["type"]?.GetValue<string>() == "httpTrigger") >= 30);
+        Assert.Equal("httpTrigger", TriggerType("Live"));
+        Assert.Equal("activityTrigger", TriggerType("StartBatchChildren"));
+
+        var results = Trigger(Function("RelayResults"))!;
+        Assert.Equal("queueTrigger", results["type"]!.GetValue<string>());
+        Assert.Equal(QueueNames.Results, results["queueName"]!.GetValue<string>());
+        Assert.Null(results["connection"]); // AzureWebJobsStorage: identity-based in Azure (functionapp.bicep)
+
+        var cleanup = Trigger(Function("Cleanup"))!;
+        Assert.Equal("timerTrigger", cleanup["type"]!.GetValue<string>());
+        Assert.Equal("%CleanupSchedule%", cleanup["schedule"]!.GetValue<string>());
+
+        // Every function gets a task hub client: the binding is also what makes the build list the Durable extension.
+        Assert.All(functions, f => Assert.Contains(f["bindings"]!.AsArray(), b => b!["type"]!.GetValue<string>() == "durableClient"));
+        Assert.All(functions, f => Assert.Equal("dotnet-isolated", f["language"]!.GetValue<string>()));
+        Assert.All(functions, f => Assert.Equal("LdFleet.Functions.dll", f["scriptFile"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void ExtensionsJson_NamesTheDurableTaskAndStorageQueueExtensions_ShippedInThePackage()
+    {
+        using var zip = ZipFile.OpenRead(packages.FunctionsZip);
+        var extensions = JsonNode.Parse(Read(zip, "extensions.json"))!["extensions"]!.AsArray().Select(e => e!).ToList();
+        var names = extensions.Select(e => e["name"]!.GetValue<string>()).ToList();
+
+        Assert.Contains("DurableTask", names);
+        Assert.Contains("AzureStorageQueues", names);
+
+        // The timer trigger is built into the Functions host (Microsoft.Azure.WebJobs.Extensions): the worker SDK lists
+        // no extension for it, and none is needed.
+        Assert.DoesNotContain(names, n => n.Contains("Timer", StringComparison.OrdinalIgnoreCase));
+
+        foreach (var extension in extensions)
         {
-            Assert.Equal(File.ReadAllText(Path.Combine(SourceRoot, function, "function.json")), Read(zip, $"{function}/function.json"));
+            var hint = extension["hintPath"]!.GetValue<string>();
+            hint = hint.StartsWith("./", StringComparison.Ordinal) ? hint[2..] : hint;
+            Assert.True(zip.GetEntry(hint) is not null, $"extensions.json names {hint}, which is not in the package");
         }
 
-        Assert.DoesNotContain(zip.Entries, e => e.FullName.StartsWith("FunctionApp/", StringComparison.Ordinal));
+        // The host extension the worker's DurableTask 1.22.0 package was built against (the reference's 3.x line).
+        var durable = FileVersionInfo.GetVersionInfo(Path.Combine(packages.FunctionsDirectory, ".azurefunctions", "Microsoft.Azure.WebJobs.Extensions.DurableTask.dll"));
+        Assert.Equal(3, durable.FileMajorPart);
     }
 
     [Fact]
-    public void Package_HandlerNamedInHostJson_IsAnExecutableLinuxBinary()
+    public void WorkerConfig_StartsTheWorkerAssemblyWithDotnet_WithWorkerIndexing()
     {
         using var zip = ZipFile.OpenRead(packages.FunctionsZip);
-        var handler = JsonNode.Parse(Read(zip, "host.json"))!["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>();
+        var description = JsonNode.Parse(Read(zip, "worker.config.json"))!["description"]!;
 
-        var entry = zip.GetEntry(handler);
-        Assert.NotNull(entry);
-        Assert.Equal(0x81ED, (entry.ExternalAttributes >> 16) & 0xFFFF); // regular file, rwxr-xr-x
-        using var stream = entry.Open();
-        var magic = new byte[4];
-        stream.ReadExactly(magic);
-        Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], magic);
+        Assert.Equal("dotnet-isolated", description["language"]!.GetValue<string>());
+        Assert.Equal("dotnet", description["defaultExecutablePath"]!.GetValue<string>());
+        var worker = description["defaultWorkerPath"]!.GetValue<string>();
+        Assert.Equal("LdFleet.Functions.dll", worker);
+        Assert.NotNull(zip.GetEntry(worker));
+        Assert.Equal("true", description["workerIndexing"]!.GetValue<string>());
 
-        // Self-contained: the .NET runtime travels with it (Flex Consumption has no .NET 10 for runtime "custom").
-        Assert.NotNull(zip.GetEntry("libcoreclr.so"));
-        Assert.NotNull(zip.GetEntry("libhostfxr.so"));
+        // Framework-dependent: Flex Consumption's dotnet-isolated runtime brings .NET.
+        Assert.Null(zip.GetEntry("libcoreclr.so"));
+        var runtimeConfig = JsonNode.Parse(Read(zip, "LdFleet.Functions.runtimeconfig.json"))!["runtimeOptions"]!;
+        Assert.StartsWith("net10.", runtimeConfig["tfm"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Package_HoldsNoLocalSettingsOrBuildLeftovers()
+    public void Package_HoldsNoCustomHandlerNoFunctionJsonAndNoLocalSettings()
     {
         using var zip = ZipFile.OpenRead(packages.FunctionsZip);
 
-        Assert.DoesNotContain(zip.Entries, e => e.Name is "local.settings.json" or "local.settings.example.json" or "packages.lock.json" or "web.config");
+        Assert.DoesNotContain(zip.Entries, e => e.Name is "function.json" or "local.settings.json" or "local.settings.example.json" or "packages.lock.json");
+        Assert.Null(JsonNode.Parse(Read(zip, "host.json"))!["customHandler"]);
         Assert.All(zip.Entries, e => Assert.DoesNotContain('\\', e.FullName));
     }
 
     [Fact]
-    public void HostJson_ForwardsHttpToTheAppAndLoadsTheExtensionBundle()
+    public void Repository_HasNoFunctionJsonAndNoCustomHandlerLeft()
     {
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "functions", "host.json")))!;
+        var tracked = Git.TrackedFiles();
+
+        Assert.DoesNotContain(tracked, f => Path.GetFileName(f) == "function.json");
+        var mentions = tracked
+            .Where(f => !f.EndsWith(".lock.json", StringComparison.Ordinal) && f != "tests/LdFleet.Deployment.Tests/FunctionPackageTests.cs")
+            .Where(f => File.Exists(Path.Combine(RepoPaths.Root, f)) && new FileInfo(Path.Combine(RepoPaths.Root, f)).Length < 2_000_000)
+            .Where(f => File.ReadAllText(Path.Combine(RepoPaths.Root, f)).Contains("customHandler", StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        Assert.Empty(mentions);
+    }
+
+    [Fact]
+    public void HostJson_ServesEveryRouteWithoutPrefix_AndPollsOftenEnoughForFlex()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
 
         Assert.Equal("2.0", host["version"]!.GetValue<string>());
-        Assert.True(host["customHandler"]!["enableForwardingHttpRequest"]!.GetValue<bool>());
-        Assert.Equal("Microsoft.Azure.Functions.ExtensionBundle", host["extensionBundle"]!["id"]!.GetValue<string>());
-        Assert.Equal("LdFleet.Functions", host["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>());
-    }
 
-    [Fact]
-    public void Api_IsAnAnonymousCatchAllForEveryMethod_WithAnHttpOutput()
-    {
-        var bindings = Bindings("api");
-
-        Assert.Equal(2, bindings.Count);
-        var trigger = bindings.Single(b => Text(b, "type") == "httpTrigger");
-        Assert.Equal("in", Text(trigger, "direction"));
-        Assert.Equal("anonymous", Text(trigger, "authLevel"));
-        Assert.Equal("{*path}", Text(trigger, "route"));
-        Assert.Null(trigger["methods"]); // no list = every method
-        Assert.Equal("out", Text(bindings.Single(b => Text(b, "type") == "http"), "direction"));
-    }
-
-    [Fact]
-    public void HostJson_ForwardsEveryPath_SoHealthDocsAndDashboardWorkUnderTheHost()
-    {
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "functions", "host.json")))!;
-
-        // With the default prefix "api" the host would forward only /api/*; /health, /docs and /dashboard would 404.
+        // With the default prefix "api" the functions would answer on /api/api/..., /api/health, /api/docs.
         Assert.Equal("", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
-        Assert.True(host["customHandler"]!["enableForwardingHttpRequest"]!.GetValue<bool>());
+
+        // An isolated worker brings its host extensions in the package (extensions.json); a bundle is for scripts.
+        Assert.Null(host["extensionBundle"]);
+
+        // After idle, results and orchestration wake-ups wait at most these (Flex: keep both at 10 s or below).
+        Assert.InRange(TimeSpan.Parse(host["extensions"]!["queues"]!["maxPollingInterval"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
+        var durable = host["extensions"]!["durableTask"]!;
+        Assert.InRange(TimeSpan.Parse(durable["storageProvider"]!["maxQueuePollingInterval"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
+        Assert.Equal("%DurableTaskHub%", durable["hubName"]!.GetValue<string>());
+        Assert.NotNull(host["functionTimeout"]);
     }
 
-    [Theory]
-    [InlineData("sweep", "%Operations__SweepSchedule%")]
-    [InlineData("cleanup", "%Cleanup__Schedule%")]
-    public void Timers_TakeTheirScheduleFromAppSettings(string function, string schedule)
-    {
-        var trigger = Assert.Single(Bindings(function));
+    private JsonArray FunctionsArray() => JsonNode.Parse(File.ReadAllText(Path.Combine(packages.FunctionsDirectory, "functions.metadata")))!.AsArray();
 
-        Assert.Equal("timerTrigger", Text(trigger, "type"));
-        Assert.Equal(schedule, Text(trigger, "schedule"));
-    }
+    private List<JsonNode> Functions() => [.. FunctionsArray().Select(f => f!)];
 
-    [Theory]
-    [InlineData("relay-results", "serviceBusTrigger", "ServiceBusConnection")]
-    [InlineData("relay-results-storage", "queueTrigger", "AzureWebJobsStorage")]
-    public void ResultTriggers_ListenOnTheResultsQueue(string function, string type, string connection)
-    {
-        var trigger = Assert.Single(Bindings(function));
+    private JsonNode Function(string name) => Functions().Single(f => f["name"]!.GetValue<string>() == name);
 
-        Assert.Equal(type, Text(trigger, "type"));
-        Assert.Equal("in", Text(trigger, "direction"));
-        Assert.Equal(QueueNames.Results, Text(trigger, "queueName"));
-        Assert.Equal(connection, Text(trigger, "connection"));
-    }
+    private string? TriggerType(string name) => Trigger(Function(name))?["type"]?.GetValue<string>();
 
-    private static List<JsonNode> Bindings(string function) =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(SourceRoot, function, "function.json")))!["bindings"]!.AsArray().Select(b => b!).ToList();
-
-    private static string? Text(JsonNode node, string property) => node[property]?.GetValue<string>();
+    private static JsonNode? Trigger(JsonNode function) =>
+        function["bindings"]!.AsArray().SingleOrDefault(b => b!["type"]!.GetValue<string>().EndsWith("Trigger", StringComparison.Ordinal));
 
     private static string Read(ZipArchive zip, string name)
     {

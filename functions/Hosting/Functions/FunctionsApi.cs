@@ -18,7 +18,7 @@ namespace LdFleet.Functions.Hosting.Functions;
 internal sealed class FunctionsApi
 {
     private readonly Dictionary<string, RouteEndpoint> _byFunction;
-    private readonly RequestDelegate _pipeline;
+    private readonly Lazy<RequestDelegate> _pipeline;
 
     public FunctionsApi(IServiceProvider services)
     {
@@ -53,11 +53,19 @@ internal sealed class FunctionsApi
             throw new InvalidOperationException("The HTTP functions and the app's endpoints differ: " + string.Join("; ", problems));
         }
 
-        var pipeline = new ApplicationBuilder(services);
-        pipeline.UseFleetPipeline();
-        pipeline.Run(context => context.GetEndpoint()?.RequestDelegate?.Invoke(context) ?? Task.CompletedTask);
-        _pipeline = pipeline.Build();
+        // Built after construction: the pipeline's authorization middleware asks the container for the
+        // EndpointDataSource, which is this object's table, so building it here recursed without end under the host.
+        _pipeline = new Lazy<RequestDelegate>(() =>
+        {
+            var pipeline = new ApplicationBuilder(services);
+            pipeline.UseFleetPipeline();
+            pipeline.Run(context => context.GetEndpoint()?.RequestDelegate?.Invoke(context) ?? Task.CompletedTask);
+            return pipeline.Build();
+        });
     }
+
+    /// <summary>Builds the pipeline now (at start-up) rather than on the first request.</summary>
+    public void BuildPipeline() => _ = _pipeline.Value;
 
     /// <summary>The app's endpoints (for the OpenAPI document and link generation under the host).</summary>
     public EndpointDataSource Endpoints { get; }
@@ -90,7 +98,7 @@ internal sealed class FunctionsApi
             // The worker's routing already filled the route values from the same template.
             httpContext.RequestServices.GetRequiredService<DurableClientScope>().Use(client);
             httpContext.SetEndpoint(endpoint);
-            return api._pipeline(httpContext);
+            return api._pipeline.Value(httpContext);
         }
     }
 

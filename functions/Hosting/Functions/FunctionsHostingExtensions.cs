@@ -32,7 +32,7 @@ internal static class FunctionsHostingExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            _ = services.GetRequiredService<FunctionsApi>();
+            services.GetRequiredService<FunctionsApi>().BuildPipeline();
             return Task.CompletedTask;
         }
 

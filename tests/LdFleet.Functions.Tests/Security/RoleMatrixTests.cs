@@ -29,8 +29,6 @@ public sealed class RoleMatrixTests
 
         /// <summary>Anyone (health probes, the API description, the dashboard's files and sign-in settings).</summary>
         Anonymous,
-
-        /// <summary>The Functions host only: custom-handler mode, Kestrel on loopback, outside the /api prefix the platform forwards.</summary>
     }
 
     private static readonly Dictionary<(string Method, string Pattern), Access> Expected = new()
