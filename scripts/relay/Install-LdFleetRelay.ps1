@@ -6,8 +6,9 @@ Installs (or upgrades) the LdFleet relay of one site on a Windows PC that runs L
 
 .DESCRIPTION
 Copies LdFleet.Relay.exe (dotnet publish relay-agent/LdFleet.Relay.csproj -p:PublishProfile=win-x64) to the
-install folder, writes the relay's settings (site id, transport connection strings, LDPlayer hosts) to a file
-only the relay's account and administrators can read, and registers the relay so it starts by itself.
+install folder, writes the relay's settings (site id, the queue credentials the API issued for the site, on Service
+Bus also the site's connection string, LDPlayer hosts) to a file only the relay's account and administrators can
+read, and registers the relay so it starts by itself.
 
 LDPlayer's ldconsole.exe only works in the interactive desktop session of the user who runs LDPlayer. From
 session 0 - where every Windows service runs, whatever its account, and where SSH sessions land - "launch"
@@ -20,8 +21,9 @@ starts nothing and "quit" does nothing while both report success. Hence two mode
                         makes sense when every LDPlayer host is reached some other way; with a local host it needs
                         -Force, because local launches will fail as NoEffect. LocalSystem is refused unless -Force.
 
-Secrets (connection strings, the service password) are read as SecureString, prompted for when not given, written
-only to the protected settings file and never printed.
+Secrets (the relay credentials, the Service Bus connection string, the service password) are read from a file or
+as SecureString, prompted for when not given, checked against -SiteId before anything is installed, written only to
+the protected settings file and never printed.
 
 .PARAMETER SiteId
 The site this relay serves, as in infra/main.parameters.json: lower-case letters, digits, single hyphens.
@@ -29,13 +31,20 @@ The site this relay serves, as in infra/main.parameters.json: lower-case letters
 .PARAMETER BinaryPath
 Path of the published LdFleet.Relay.exe. appsettings.json next to it is installed too.
 
-.PARAMETER TransportConnectionString
-Azure: the connection string of the site's SAS rule on its command queue (rule relay-<site> on queue
-ldfleet-site-<site>). Also accepted: any transport connection string the relay understands.
+.PARAMETER RelayCredentialsFile
+Path of a file holding the API's answer to POST /api/sites (registration) or POST /api/sites/<site>/relay-credentials,
+saved as it came (or just its relayCredentials object). Its queue URLs become Relay:Credentials. The file holds keys:
+delete it once the relay is installed.
 
-.PARAMETER ResultsConnectionString
-Azure: the connection string of the site's SAS rule on the results queue (rule relay-<site> on ldfleet-results).
-Prompted for when the transport string is a Service Bus rule on one queue (it has EntityPath).
+.PARAMETER RelayCredentials
+The same JSON as a SecureString, instead of -RelayCredentialsFile. Prompted for when neither is given; paste the
+answer on one line, as the API sends it.
+
+.PARAMETER ServiceBusConnectionString
+Service Bus sites only (the credentials say "transport": "service-bus"): the connection string of the site's SAS rule
+relay-<site> (Listen on queue ldfleet-site-<site> only), from
+az servicebus queue authorization-rule keys list --queue-name ldfleet-site-<site> --name relay-<site>.
+Prompted for when the credentials are for Service Bus and it is not given; refused for Storage Queues sites.
 
 .PARAMETER HostId
 Id of this PC as an LDPlayer host, as the cloud addresses it. Default: the computer name in lower case.
@@ -67,9 +76,20 @@ Where the settings file and the command journal go. Default: %ProgramData%\LdFle
 Allow Service mode with a local host or without a user account, and replace an existing install without asking.
 
 .EXAMPLE
+.\Install-LdFleetRelay.ps1 -SiteId lab -BinaryPath .\LdFleet.Relay.exe -RelayCredentialsFile .\lab-credentials.json
+
+Storage Queues: installs with the credentials saved from POST /api/sites/lab/relay-credentials, finds LDPlayer,
+and registers the logon task for the console user.
+
+.EXAMPLE
+.\Install-LdFleetRelay.ps1 -SiteId lab -BinaryPath .\LdFleet.Relay.exe -RelayCredentialsFile .\lab-credentials.json -ServiceBusConnectionString (Read-Host -AsSecureString)
+
+Service Bus: the same credentials (they give the results queue) and the connection string of rule relay-lab.
+
+.EXAMPLE
 .\Install-LdFleetRelay.ps1 -SiteId lab -BinaryPath .\LdFleet.Relay.exe
 
-Prompts for the two connection strings, finds LDPlayer, and registers the logon task for the console user.
+Prompts for the relay credentials (and, on Service Bus, the connection string) without writing them to a file.
 
 .EXAMPLE
 .\Install-LdFleetRelay.ps1 -SiteId lab -BinaryPath .\LdFleet.Relay.exe -WhatIf
@@ -86,9 +106,12 @@ param(
     [ValidateScript({ Test-Path -LiteralPath $_ -PathType Leaf })]
     [string] $BinaryPath,
 
-    [securestring] $TransportConnectionString,
+    [ValidateScript({ Test-Path -LiteralPath $_ -PathType Leaf })]
+    [string] $RelayCredentialsFile,
 
-    [securestring] $ResultsConnectionString,
+    [securestring] $RelayCredentials,
+
+    [securestring] $ServiceBusConnectionString,
 
     [ValidatePattern('^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')]
     [string] $HostId = $env:COMPUTERNAME.ToLowerInvariant(),
@@ -128,6 +151,125 @@ function ConvertTo-PlainText([securestring] $Secure) {
     $bstr = [Runtime.InteropServices.Marshal]::SecureStringToBSTR($Secure)
     try { return [Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr) }
     finally { [Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr) }
+}
+
+function Get-JsonProperty($Object, [string] $Name) {
+    # Strict mode throws on a missing property; a missing one is an input error to explain, not a crash.
+    if ($null -eq $Object) { return $null }
+    $property = $Object.PSObject.Properties[$Name]
+    if ($property) { return $property.Value }
+    return $null
+}
+
+function Get-RelayQueueCredentials($Answer, [string] $SiteId) {
+    # Takes what ConvertFrom-Json made of the API's answer - the whole answer of POST /api/sites, or the answer of
+    # POST /api/sites/{id}/relay-credentials, which is the relayCredentials object itself - and returns what the relay
+    # binds as Relay:Credentials (its queues: role -> queue, permissions, SAS URL) with the transport they were issued
+    # for. Checked here as the relay checks them at start-up (relay-agent/Hosting/RelayCredentials.cs), so a paste for
+    # another site or a truncated one fails before anything is installed. Messages name fields, never a URL (a SAS).
+    $site = Get-JsonProperty (Get-JsonProperty $Answer 'site') 'id'
+    if ($site -and $site -ne $SiteId) {
+        throw "These relay credentials were issued when site '$site' was registered, not site '$SiteId'."
+    }
+    $credentials = Get-JsonProperty $Answer 'relayCredentials'
+    if ($null -eq $credentials) { $credentials = $Answer }
+    if ($null -eq $credentials -or $null -eq $credentials.PSObject.Properties['queues']) {
+        throw ('This is not the API''s relay credentials: expected the JSON answer of POST /api/sites or ' +
+            "POST /api/sites/$SiteId/relay-credentials (or its relayCredentials object), with a 'queues' object.")
+    }
+    $transport = Get-JsonProperty $credentials 'transport'
+    $queues = Get-JsonProperty $credentials 'queues'
+    if ($null -eq $queues) {
+        # The API provisions nothing when it reaches storage without an account key; it says what to set up instead.
+        $instructions = Get-JsonProperty $credentials 'instructions'
+        throw "The API issued no queue credentials for site ${SiteId}: $instructions"
+    }
+    if ($transport -notin 'storage-queues', 'service-bus') {
+        throw "The relay credentials name transport '$transport'; this installer knows 'storage-queues' and 'service-bus'."
+    }
+
+    $commands = "ldfleet-site-$SiteId"
+    $expected = [ordered]@{ commands = $commands; commandsPoison = "$commands-poison"; results = 'ldfleet-results' }
+    $required = @(if ($transport -eq 'storage-queues') { 'commands', 'commandsPoison', 'results' } else { 'results' })
+    $issued = [ordered]@{}
+    foreach ($property in $queues.PSObject.Properties) {
+        $role = $property.Name
+        $queue = Get-JsonProperty $property.Value 'queue'
+        $url = Get-JsonProperty $property.Value 'url'
+        $parsed = $null
+        if (-not $queue) { throw "Relay credentials: queues.$role has no queue name." }
+        if (-not [Uri]::TryCreate([string] $url, [UriKind]::Absolute, [ref] $parsed) -or $parsed.Scheme -notin 'https', 'http' -or
+            $parsed.Query -notmatch '(^\?|&)sig=') {
+            throw "Relay credentials: queues.$role.url is not a queue URL with a SAS; paste the API's answer unchanged."
+        }
+        if ([Uri]::UnescapeDataString($parsed.Segments[-1].TrimEnd('/')) -ne $queue) {
+            throw "Relay credentials: queues.$role.url is not the URL of queue '$queue'; paste the API's answer unchanged."
+        }
+        $known = @($expected.Keys | Where-Object { $_ -eq $role })
+        if ($known.Count -gt 0 -and $queue -cne $expected[$known[0]]) {
+            throw "Relay credentials: queues.$role is for queue '$queue', but site $SiteId uses '$($expected[$known[0]])': they were issued for another site."
+        }
+        # The URL as issued, not re-encoded: its signature covers the exact query.
+        $issued[$role] = [ordered]@{ Queue = [string] $queue; Permissions = [string] (Get-JsonProperty $property.Value 'permissions'); Url = [string] $url }
+    }
+    $missing = @($required | Where-Object { -not $issued.Contains($_) })
+    if ($missing.Count -gt 0) {
+        throw "Relay credentials for $transport must have queues $($required -join ', '); missing: $($missing -join ', ')."
+    }
+
+    $expiresAt = Get-JsonProperty $credentials 'expiresAt'
+    if ($expiresAt -is [datetime]) { $expiresAt = [DateTimeOffset] $expiresAt }
+    elseif ($expiresAt) {
+        # Windows PowerShell's ConvertFrom-Json leaves ISO dates as strings; PowerShell 7 makes them DateTime.
+        $parsedExpiry = [DateTimeOffset]::MinValue
+        if (-not [DateTimeOffset]::TryParse([string] $expiresAt, [Globalization.CultureInfo]::InvariantCulture,
+                [Globalization.DateTimeStyles]::AssumeUniversal, [ref] $parsedExpiry)) {
+            throw "Relay credentials: expiresAt '$expiresAt' is not a date."
+        }
+        $expiresAt = $parsedExpiry
+    }
+    if ($expiresAt -and $expiresAt -le [DateTimeOffset]::UtcNow) {
+        throw "These relay credentials expired on $($expiresAt.ToString('u')); issue new ones with POST /api/sites/$SiteId/relay-credentials."
+    }
+    return [pscustomobject]@{ Transport = $transport; ExpiresAt = $expiresAt; Queues = $issued }
+}
+
+function Test-ServiceBusConnectionString([string] $ConnectionString, [string] $SiteId) {
+    # Returns why the string is not the site's Listen rule on its command queue, or nothing when it is. Read as the
+    # relay reads it (protocol/Transport/ServiceBus/ServiceBusConnection.cs): ';'-separated pairs, names in any case.
+    $values = @{}
+    foreach ($part in $ConnectionString -split ';') {
+        $pair = $part -split '=', 2
+        if ($pair.Count -eq 2) { $values[$pair[0].Trim()] = $pair[1].Trim() }
+    }
+    $endpoint = $null
+    if (-not $values['Endpoint'] -or -not [Uri]::TryCreate($values['Endpoint'], [UriKind]::Absolute, [ref] $endpoint) -or $endpoint.Scheme -ne 'sb') {
+        return 'it has no Endpoint=sb://<namespace>.servicebus.windows.net/'
+    }
+    if ($values['SharedAccessKeyName'] -ne "relay-$SiteId") {
+        # Anything else (RootManageSharedAccessKey above all) would give the PC more than its own command queue.
+        return "its SharedAccessKeyName is '$($values['SharedAccessKeyName'])', not the site's rule relay-$SiteId"
+    }
+    if (-not $values['SharedAccessKey']) { return 'it has no SharedAccessKey' }
+    if ($values['EntityPath'] -and $values['EntityPath'] -ne "ldfleet-site-$SiteId") {
+        return "its EntityPath is '$($values['EntityPath'])', not the site's command queue ldfleet-site-$SiteId"
+    }
+    return $null
+}
+
+function New-RelaySettings([string] $SiteId, [string] $JournalPath, [object[]] $Hosts, [System.Collections.IDictionary] $Queues, [string] $ServiceBusConnectionString) {
+    # Exactly the keys the relay binds (Relay:*, RelayOptions; Transport:*, TransportOptions); a test checks them.
+    $settings = [ordered]@{
+        Relay = [ordered]@{
+            SiteId      = $SiteId
+            JournalPath = $JournalPath
+            Hosts       = $Hosts
+            Credentials = [ordered]@{ Queues = $Queues }
+        }
+    }
+    # Storage Queues: the issued URLs reach every queue; a Transport:ConnectionString would only add a credential.
+    if ($ServiceBusConnectionString) { $settings['Transport'] = [ordered]@{ ConnectionString = $ServiceBusConnectionString } }
+    return $settings
 }
 
 function Find-LdConsole {
@@ -216,32 +358,51 @@ if ($Mode -eq 'Service' -and -not $Force -and @($hosts | Where-Object { -not $_[
 }
 
 # --- Secrets ------------------------------------------------------------------------------------------------
-if (-not $TransportConnectionString) {
-    $TransportConnectionString = Read-Host -AsSecureString "Transport connection string for site $SiteId (Azure: rule relay-$SiteId on queue ldfleet-site-$SiteId)"
+if ($RelayCredentialsFile -and $RelayCredentials) { throw 'Give -RelayCredentialsFile or -RelayCredentials, not both.' }
+if ($RelayCredentialsFile) {
+    # ReadAllText honours a BOM: Windows PowerShell's '>' saves UTF-16, curl -o saves UTF-8.
+    $credentialsJson = [IO.File]::ReadAllText((Resolve-Path -LiteralPath $RelayCredentialsFile).Path)
 }
-$transport = ConvertTo-PlainText $TransportConnectionString
-if ([string]::IsNullOrWhiteSpace($transport)) { throw 'The transport connection string is empty.' }
-$results = $null
-if ($transport -match '(^|;)\s*Endpoint\s*=\s*sb://' -and $transport -match '(^|;)\s*EntityPath\s*=') {
-    # A rule on one queue: results need the site's rule on the results queue as well.
-    if (-not $ResultsConnectionString) {
-        $ResultsConnectionString = Read-Host -AsSecureString "Results connection string for site $SiteId (rule relay-$SiteId on queue ldfleet-results)"
+else {
+    if (-not $RelayCredentials) {
+        $RelayCredentials = Read-Host -AsSecureString ("Relay credentials for site $SiteId (the JSON answer of POST /api/sites/$SiteId/relay-credentials " +
+            'or of the registration, on one line)')
+    }
+    $credentialsJson = ConvertTo-PlainText $RelayCredentials
+}
+if ([string]::IsNullOrWhiteSpace($credentialsJson)) { throw 'The relay credentials are empty.' }
+try { $answer = $credentialsJson | ConvertFrom-Json }
+catch {
+    # The parser's message may quote the input, which holds keys: not repeated here.
+    throw ('The relay credentials are not valid JSON. Give the API''s answer as it came: saved to a file (-RelayCredentialsFile), ' +
+        'or pasted on one line (a pasted multi-line JSON stops at its first line).')
+}
+$issued = Get-RelayQueueCredentials $answer $SiteId
+$answer = $null
+$credentialsJson = $null
+
+$serviceBus = $null
+if ($issued.Transport -eq 'service-bus') {
+    # Service Bus carries the commands; the issued credentials give only the (Storage) results queue.
+    if (-not $ServiceBusConnectionString) {
+        $ServiceBusConnectionString = Read-Host -AsSecureString "Service Bus connection string for site $SiteId (rule relay-$SiteId on queue ldfleet-site-$SiteId)"
+    }
+    $serviceBus = ConvertTo-PlainText $ServiceBusConnectionString
+    $problem = Test-ServiceBusConnectionString $serviceBus $SiteId
+    if ($problem) {
+        throw ("The Service Bus connection string is not site ${SiteId}'s: $problem. Use the rule's own string: " +
+            "az servicebus queue authorization-rule keys list --queue-name ldfleet-site-$SiteId --name relay-$SiteId --query primaryConnectionString.")
     }
 }
-if ($ResultsConnectionString) {
-    $results = ConvertTo-PlainText $ResultsConnectionString
-    if ([string]::IsNullOrWhiteSpace($results)) { throw 'The results connection string is empty.' }
+elseif ($ServiceBusConnectionString) {
+    throw '-ServiceBusConnectionString is for Service Bus sites; these relay credentials are for Storage Queues, whose URLs are all the relay needs.'
 }
+$expiry = $issued.ExpiresAt
 
-$relay = [ordered]@{
-    SiteId      = $SiteId
-    JournalPath = (Join-Path $DataDirectory "relay-$SiteId.db")
-    Hosts       = $hosts
-}
-if ($results) { $relay['ResultsConnectionString'] = $results }
-$settingsJson = [ordered]@{ Relay = $relay; Transport = [ordered]@{ ConnectionString = $transport } } | ConvertTo-Json -Depth 6
-$transport = $null
-$results = $null
+$settingsJson = New-RelaySettings -SiteId $SiteId -JournalPath (Join-Path $DataDirectory "relay-$SiteId.db") -Hosts $hosts `
+    -Queues $issued.Queues -ServiceBusConnectionString $serviceBus | ConvertTo-Json -Depth 8
+$issued = $null
+$serviceBus = $null
 
 # --- Install ------------------------------------------------------------------------------------------------
 $exe = Join-Path $InstallDirectory 'LdFleet.Relay.exe'
@@ -279,6 +440,11 @@ if ($PSCmdlet.ShouldProcess($DataDirectory, "Write the relay settings, readable 
     & icacls.exe $DataDirectory /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' "${grantee}:(OI)(CI)M" | Out-Null
     if ($LASTEXITCODE -ne 0) { throw "Could not restrict access to $DataDirectory (icacls exit code $LASTEXITCODE)." }
     [IO.File]::WriteAllText($settingsPath, $settingsJson, (New-Object Text.UTF8Encoding $false))
+    if ($expiry) {
+        # The relay cannot renew them itself; past this date it is cut off from its queues.
+        Write-Host "The relay credentials expire on $($expiry.ToString('u')): before then, issue new ones (POST /api/sites/$SiteId/relay-credentials) and run this script again."
+    }
+    if ($RelayCredentialsFile) { Write-Warning "$RelayCredentialsFile holds the relay's keys and is no longer needed: delete it." }
 }
 $settingsJson = $null
 

@@ -3,7 +3,7 @@
 <#
 .SYNOPSIS
 Removes the LdFleet relay installed by Install-LdFleetRelay.ps1: stops it, unregisters its scheduled task or
-service, and deletes the executable. The settings file (with the transport keys) and the command journal stay
+service, and deletes the executable. The settings file (with the relay's credentials) and the command journal stay
 unless -RemoveData is given.
 
 .PARAMETER InstallDirectory
@@ -13,8 +13,9 @@ Where the executable was installed. Default: %ProgramFiles%\LdFleet\Relay.
 Where the settings and journal are. Default: %ProgramData%\LdFleet\Relay.
 
 .PARAMETER RemoveData
-Also delete the settings file and the command journal. Revoke the site's keys in Azure as well if the PC is retired
-(regenerate rule relay-<site> on ldfleet-site-<site> and on ldfleet-results).
+Also delete the settings file and the command journal. Revoke the site's credentials as well if the PC is retired:
+issue new ones (POST /api/sites/<site>/relay-credentials) or delete the site, which revokes the command-queue URLs, and
+on Service Bus regenerate rule relay-<site> on ldfleet-site-<site>. The results-queue URL can only expire.
 
 .EXAMPLE
 .\Uninstall-LdFleetRelay.ps1 -RemoveData -WhatIf
@@ -71,12 +72,12 @@ if (Test-Path -LiteralPath $InstallDirectory) {
 }
 
 if ($RemoveData -and (Test-Path -LiteralPath $DataDirectory)) {
-    if ($PSCmdlet.ShouldProcess($DataDirectory, 'Delete the settings (transport keys) and the command journal')) {
+    if ($PSCmdlet.ShouldProcess($DataDirectory, 'Delete the settings (relay credentials) and the command journal')) {
         Remove-Item -LiteralPath $DataDirectory -Recurse -Force
     }
 }
 elseif (Test-Path -LiteralPath $DataDirectory) {
-    Write-Host "Kept $DataDirectory (settings with the transport keys, command journal); -RemoveData deletes it."
+    Write-Host "Kept $DataDirectory (settings with the relay credentials, command journal); -RemoveData deletes it."
 }
 
 if ([Diagnostics.EventLog]::SourceExists($EventSource) -and $PSCmdlet.ShouldProcess($EventSource, 'Unregister the Event Log source')) {

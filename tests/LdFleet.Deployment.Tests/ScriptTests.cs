@@ -58,12 +58,17 @@ public sealed class ScriptTests
         var script = Parse("relay/Install-LdFleetRelay.ps1");
         var parameters = script.ParamBlock.Parameters.ToDictionary(p => p.Name.VariablePath.UserPath, StringComparer.OrdinalIgnoreCase);
 
-        Assert.Equal(typeof(System.Security.SecureString), parameters["TransportConnectionString"].StaticType);
-        Assert.Equal(typeof(System.Security.SecureString), parameters["ResultsConnectionString"].StaticType);
+        Assert.Equal(typeof(System.Security.SecureString), parameters["RelayCredentials"].StaticType);
+        Assert.Equal(typeof(System.Security.SecureString), parameters["ServiceBusConnectionString"].StaticType);
         Assert.Equal(typeof(PSCredential), parameters["Credential"].StaticType);
 
-        // The plain-text copies may go to the settings file, never to an output stream or a host line.
-        string[] secrets = ["transport", "results", "settingsJson", "TransportConnectionString", "ResultsConnectionString", "Credential"];
+        // The plain-text copies may go to the settings file, never to an output stream or a host line; the installer's
+        // functions included (their parameters and locals that hold a key or a SAS URL).
+        string[] secrets =
+        [
+            "credentialsJson", "answer", "issued", "serviceBus", "settings", "settingsJson", "RelayCredentials", "ServiceBusConnectionString", "Credential",
+            "Answer", "credentials", "queues", "url", "parsed", "ConnectionString", "values", "Queues",
+        ];
         string[] writers = ["Write-Host", "Write-Output", "Write-Verbose", "Write-Warning", "Write-Information", "Write-Debug", "Out-Host", "Out-File", "Add-Content"];
         var leaks = script.FindAll(a => a is CommandAst c && writers.Contains(c.GetCommandName(), StringComparer.OrdinalIgnoreCase), searchNestedScriptBlocks: true)
             .SelectMany(c => c.FindAll(v => v is VariableExpressionAst, searchNestedScriptBlocks: true))
