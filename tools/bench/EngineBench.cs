@@ -207,11 +207,18 @@ internal static class EngineBench
             return (Per(after.Total - before.Total), Per(after.Tables - before.Tables), Per(after.Queues - before.Queues), Per(after.Sends - before.Sends), Per(after.Deletes - before.Deletes));
         }
 
-        public async Task<double> StepsPerSecondAsync(int steps)
+        public async Task<double> StepsPerSecondAsync(int steps) => (await StepsAsync(steps)).PerSecond;
+
+        /// <summary>
+        /// One sequence of <paramref name="steps"/> status steps: steps per second, and where a step's time goes — the
+        /// cloud (result recorded -> the relay starts the next command: results queue, event, replay, activity, send)
+        /// and the relay (command started -> its result recorded).
+        /// </summary>
+        public async Task<(double PerSecond, double CloudP50Ms, double RelayP50Ms)> StepsAsync(int steps)
         {
             await RunAsync(new { workflow = "launch", siteId = SiteId, hostId = "host-1", index = 0 });
             var started = Stopwatch.GetTimestamp();
-            await RunAsync(new
+            var id = await RunAsync(new
             {
                 workflow = "sequence",
                 siteId = SiteId,
@@ -221,15 +228,26 @@ internal static class EngineBench
             });
             var rate = steps / Stopwatch.GetElapsedTime(started).TotalSeconds;
 
-            // Where a step's time goes: cloud (result recorded -> next command started on the relay) and relay
-            // (command started -> its result recorded in the cloud).
-            var row = await _operations.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Workflow eq {"sequence"}")).LastAsync();
+            var row = (await _operations.GetEntityAsync<TableEntity>(id, "state")).Value;
             using var json = JsonDocument.Parse(row.GetString("Steps"));
             var list = json.RootElement.EnumerateArray().ToList();
             var toRelay = list.Zip(list.Skip(1)).Select(p => (p.Second.GetProperty("startedAt").GetDateTimeOffset() - p.First.GetProperty("completedAt").GetDateTimeOffset()).TotalMilliseconds).ToList();
             var onRelay = list.Select(s => (s.GetProperty("completedAt").GetDateTimeOffset() - s.GetProperty("startedAt").GetDateTimeOffset()).TotalMilliseconds).ToList();
             Console.Error.WriteLine($"per step: result recorded -> relay starts next p50 {Stats.Of(toRelay).P50:0.0} ms; relay start -> result recorded p50 {Stats.Of(onRelay).P50:0.0} ms");
-            return rate;
+            return (rate, Stats.Of(toRelay).P50, Stats.Of(onRelay).P50);
+        }
+
+        /// <summary>
+        /// Lets the fleet sit idle for <paramref name="idle"/> (pollers back off to their longest interval), then times one
+        /// single-command operation from the API call to its recorded end.
+        /// </summary>
+        public async Task<double> FirstCommandAfterIdleMsAsync(TimeSpan idle)
+        {
+            // An idle period is the thing measured here, so this wait is the measurement's input, not a guess at timing.
+            await Task.Delay(idle);
+            var started = Stopwatch.GetTimestamp();
+            await RunAsync(new { workflow = "status", siteId = SiteId, hostId = "host-1", index = 0 });
+            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
 
         public Task<(double DispatchRate, TimeSpan Completion, List<double> FirstWave)> BatchAsync(IReadOnlyList<SimulatedHost> hosts, int concurrency) =>
@@ -279,7 +297,7 @@ internal static class EngineBench
             return (dispatchRate, batch.GetDateTimeOffset("CompletedAt")!.Value - started, [.. wave.Select(c => (c.Completed - c.Created).TotalMilliseconds)]);
         }
 
-        private async Task RunAsync(object request)
+        private async Task<string> RunAsync(object request)
         {
             using var response = await Api.PostAsJsonAsync(new Uri("/api/operations", UriKind.Relative), request);
             if (!response.IsSuccessStatusCode)
@@ -299,6 +317,8 @@ internal static class EngineBench
             {
                 throw new InvalidOperationException($"Operation {id} ended {row.GetString("Status")}: {row.GetString("Error")}\n{_cloud.Process.Tail()}\n{_relay.Tail()}");
             }
+
+            return id;
         }
 
         private async Task<(long Total, long Tables, long Queues, long Sends, long Deletes)> CountersAsync()

@@ -7,13 +7,14 @@ namespace LdFleet.Bench;
 
 /// <summary>How much work one <c>all</c> run does.</summary>
 /// <param name="BootDelayMs">The simulator's boot delay in realistic-delay mode (LDPlayer boots in 20-60 s; see the ldconsole reference).</param>
-internal sealed record BenchProfile(string Name, int Iterations, int SingleStepOperations, int FiveStepOperations, int DriverIterations, int Hosts, int BootDelayMs, IReadOnlyList<int> BatchSizes, int Waves)
+/// <param name="Idle">How long the fleet sits idle before the first-command-after-idle figure.</param>
+internal sealed record BenchProfile(string Name, int Iterations, int SingleStepOperations, int FiveStepOperations, int DriverIterations, int Hosts, int BootDelayMs, IReadOnlyList<int> BatchSizes, int Waves, TimeSpan Idle)
 {
     /// <summary>Minutes on a 2-core machine: small counts, a short boot delay, batches of 100 and 1,000.</summary>
-    public static BenchProfile Quick { get; } = new("quick", 30, 40, 4, 100, 10, 2_000, [100, 1_000], 10);
+    public static BenchProfile Quick { get; } = new("quick", 30, 40, 4, 100, 10, 2_000, [100, 1_000], 10, TimeSpan.FromSeconds(30));
 
     /// <summary>The figures the README quotes: 20 hosts, LDPlayer-like 20 s boots, batches of 1,000 and 10,000.</summary>
-    public static BenchProfile Full { get; } = new("full", 200, 200, 20, 300, 20, 20_000, [1_000, 10_000], 10);
+    public static BenchProfile Full { get; } = new("full", 200, 200, 20, 300, 20, 20_000, [1_000, 10_000], 10, TimeSpan.FromMinutes(2));
 }
 
 /// <summary>One figure of the combined table: a value, its unit, and what it reads against.</summary>
@@ -28,6 +29,9 @@ internal sealed record Figure(string Section, string Name, double Value, string 
 internal static class FullBench
 {
     private static readonly TextWriter Progress = Console.Error;
+
+    /// <summary>The longest sequence the API accepts: the steps per second of one operation, as long as it can be.</summary>
+    private const int SequenceSteps = 50;
 
     public static async Task<int> RunAsync(BenchProfile profile, string outputRoot)
     {
@@ -59,6 +63,7 @@ internal static class FullBench
         Add(new("relay", "driver overhead per ldconsole call (list2, p50)", driver.Rows[1].Stats.P50 - bareList2, "ms"));
 
         Progress.WriteLine("[bench] end to end, instant simulator, per transport");
+        var storageSteadyP50 = double.NaN;
         using (var sim = await SimulatedHost.CreateAsync("host-1", EndToEndBench.Emulators))
         {
             var bare = Stats.Of(await EndToEndBench.BareSpawnBaselineAsync(sim, profile.Iterations));
@@ -69,6 +74,11 @@ internal static class FullBench
                 var latency = Stats.Of(t.Latency);
                 var onRelay = Stats.Of(t.OnRelay);
                 var section = $"e2e {name}";
+                if (transport == azurite.ConnectionString)
+                {
+                    storageSteadyP50 = latency.P50;
+                }
+
                 Add(new(section, "single command, API -> Succeeded, p50", latency.P50, "ms", "bare spawns", latency.P50 / bare.P50));
                 Add(new(section, "single command, API -> Succeeded, p95", latency.P95, "ms", "bare spawns", latency.P95 / bare.P50));
                 Add(new(section, "single command, API -> Succeeded, p99", latency.P99, "ms", "bare spawns", latency.P99 / bare.P50));
@@ -102,6 +112,20 @@ internal static class FullBench
             });
             Add(new("storage", "5-step provision: storage transactions", five.Total, "/op", "single-step", five.Total / single.Total));
             Add(new("storage", "5-step provision: messages (sent + received)", five.Sends + five.Deletes, "/op", "single-step", (five.Sends + five.Deletes) / (single.Sends + single.Deletes)));
+            var steps = await fleet.StepsAsync(SequenceSteps);
+            Add(new("durable", string.Create(CultureInfo.InvariantCulture, $"sequential steps/s, one {SequenceSteps}-step sequence, Storage Queues"), steps.PerSecond, "/s"));
+            Add(new("durable", "a step's cloud share: result recorded -> relay starts the next (p50), Storage Queues", steps.CloudP50Ms, "ms", "relay's share", steps.CloudP50Ms / steps.RelayP50Ms));
+            var afterIdle = await fleet.FirstCommandAfterIdleMsAsync(profile.Idle);
+            Add(new("durable", string.Create(CultureInfo.InvariantCulture, $"first command after {profile.Idle.TotalSeconds:0} s idle, API -> Succeeded, Storage Queues"), afterIdle, "ms", "steady p50", afterIdle / storageSteadyP50));
+        }
+
+        Progress.WriteLine("[bench] a long sequence on Service Bus");
+        using (var sim = await SimulatedHost.CreateAsync("host-1", 8))
+        await using (var fleet = await EngineBench.Fleet.StartAsync(azurite.ConnectionString, broker.ConnectionString, [sim], relayConcurrency: 8))
+        {
+            var steps = await fleet.StepsAsync(SequenceSteps);
+            Add(new("durable", string.Create(CultureInfo.InvariantCulture, $"sequential steps/s, one {SequenceSteps}-step sequence, Service Bus"), steps.PerSecond, "/s"));
+            Add(new("durable", "a step's cloud share: result recorded -> relay starts the next (p50), Service Bus", steps.CloudP50Ms, "ms", "relay's share", steps.CloudP50Ms / steps.RelayP50Ms));
         }
 
         foreach (var size in profile.BatchSizes)
