@@ -65,9 +65,15 @@ internal static class ApiServiceCollectionExtensions
         });
 
         services.AddFleetOpenApi();
+
+        // The request is how the Durable check finds the hub's client under the Functions host, and how /health
+        // requests are told apart from the others when their log lines are written (Telemetry/HealthProbeLogging).
+        services.AddHttpContextAccessor();
+        services.AddSingleton<ProcessUptime>();
         services.AddHealthChecks()
             .AddCheck<TablesHealthCheck>("tables", tags: [FleetHealth.ReadyTag])
-            .AddCheck<TransportHealthCheck>("transport", tags: [FleetHealth.ReadyTag]);
+            .AddCheck<TransportHealthCheck>("transport", tags: [FleetHealth.ReadyTag])
+            .AddCheck<DurableHealthCheck>("durable", tags: [FleetHealth.ReadyTag]);
         return builder;
     }
 
@@ -92,10 +98,15 @@ internal static class ApiServiceCollectionExtensions
     /// <summary>Health and the API description: anonymous, not rate limited.</summary>
     public static IEndpointRouteBuilder MapFleetApi(this IEndpointRouteBuilder endpoints)
     {
+        // Resolved while the endpoints are mapped, which is start-up in both hostings: startedAt is when the app
+        // started, not when the first probe came.
+        var process = endpoints.ServiceProvider.GetRequiredService<ProcessUptime>();
+        Task Write(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) => FleetHealth.WriteAsync(context, report, process);
+
         // GET only: health checks answer any method unless told (a POST is a 405, not a 200).
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = FleetHealth.WriteAsync })
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = Write })
             .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags("Health");
-        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(FleetHealth.ReadyTag), ResponseWriter = FleetHealth.WriteAsync })
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(FleetHealth.ReadyTag), ResponseWriter = Write })
             .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous().DisableRateLimiting().WithName("Ready").WithTags("Health");
 
         if (endpoints.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value.ExposeDocs)

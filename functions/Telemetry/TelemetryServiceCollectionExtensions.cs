@@ -23,6 +23,8 @@ internal static class TelemetryServiceCollectionExtensions
                 // Liveness probes every few seconds would drown the traces that matter.
                 o.Filter = context => !context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
             }));
+        builder.Services.AddHttpContextAccessor();
+        HealthProbeLoggerFactory.Register(builder.Services);
         builder.Services.TryAddSingleton<CloudMetrics>();
         builder.Services.AddQueueDepthMetric(_ => QueueNames.Results);
         return builder;

@@ -87,6 +87,23 @@ public sealed class FunctionsHostDoubleTests(WorkerUnderHost fixture, Xunit.Abst
     }
 
     [Fact]
+    public async Task Http_HealthReady_ChecksTheTaskHub_ThroughTheFunctionsDurableClient()
+    {
+        // Under the host the Durable check has no process client: it must reach the Ready function's [DurableClient]
+        // binding (the task hub's gRPC endpoint), which the app hands to the request, not to the check's own scope.
+        var (http, invocation) = await fixture.Session.InvokeHttpAsync(fixture.Function("Ready"), new HttpRequestMessage(HttpMethod.Get, "health/ready"));
+        using (http)
+        {
+            AssertSucceeded(invocation);
+            var body = await http.Content.ReadAsStringAsync();
+            Assert.True(http.StatusCode == HttpStatusCode.OK, body);
+            using var ready = JsonDocument.Parse(body);
+            Assert.Equal("Healthy", ready.RootElement.GetProperty("checks").GetProperty("durable").GetProperty("status").GetString());
+            Assert.False(string.IsNullOrEmpty(ready.RootElement.GetProperty("version").GetString()));
+        }
+    }
+
+    [Fact]
     public async Task Http_WithoutAToken_Answers401ProblemDetails_FromTheAppsOwnPipeline()
     {
         var (http, invocation) = await fixture.Session.InvokeHttpAsync(fixture.Function("ListSites"), new HttpRequestMessage(HttpMethod.Get, "api/sites"));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using LdFleet.Functions.Durable;
 using LdFleet.Functions.Storage;
 using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Transport;
@@ -15,14 +16,22 @@ internal static class FleetHealth
     /// <summary>How long one dependency may take to answer before it counts as down.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
-    public static Task WriteAsync(HttpContext context, HealthReport report)
+    /// <summary>
+    /// The answer of both health endpoints: the overall status, which build answers and since when (<c>uptime</c> is a
+    /// TimeSpan as JSON writes it, <c>d.hh:mm:ss.fffffff</c>, like the relay's heartbeat uptime), and each check by name.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, HealthReport report, ProcessUptime process)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(process);
         context.Response.ContentType = "application/json";
         var body = new
         {
             status = report.Status.ToString(),
+            version = ProcessUptime.Version,
+            startedAt = process.StartedAt.ToUniversalTime(),
+            uptime = process.Uptime,
             checks = report.Entries.ToDictionary(
                 e => e.Key,
                 e => new { status = e.Value.Status.ToString(), description = e.Value.Description, durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 1) }),
@@ -78,4 +87,38 @@ internal sealed class TransportHealthCheck : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         FleetHealth.ProbeAsync(ct => _queues.Open(QueueNames.Results).EnsureExistsAsync(ct), "The message transport", cancellationToken);
+}
+
+/// <summary>
+/// The Durable Task hub answers: a point read of an instance that never exists, through the task hub client the API
+/// itself uses. Self-hosted that client reads the hub's instances table (the in-process worker's backend); under the
+/// Functions host it is the request's <c>[DurableClient]</c> binding, so the host's Durable extension answers too.
+/// </summary>
+internal sealed class DurableHealthCheck : IHealthCheck
+{
+    /// <summary>An instance id no orchestration ever has (ids are operation and batch ids), so the read stays one cheap lookup.</summary>
+    internal const string ProbeInstanceId = "ldfleet-health-probe";
+
+    private readonly IHttpContextAccessor _http;
+    private readonly IServiceProvider _services;
+
+    public DurableHealthCheck(IHttpContextAccessor http, IServiceProvider services)
+    {
+        _http = http;
+        _services = services;
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        FleetHealth.ProbeAsync(
+            async ct =>
+            {
+                // Health checks run in a DI scope of their own, but under the Functions host the client was handed to
+                // the request's scope (see DurableClientScope); self-hosted both scopes have the process's client.
+                var scope = (_http.HttpContext?.RequestServices ?? _services).GetRequiredService<DurableClientScope>();
+
+                // WaitAsync: the self-hosted client's storage read does not take a cancellation token.
+                await scope.Client.GetInstancesAsync(ProbeInstanceId, getInputsAndOutputs: false, ct).WaitAsync(ct);
+            },
+            "The Durable Task hub",
+            cancellationToken);
 }

@@ -93,12 +93,33 @@ internal sealed class FunctionsApi
 
     private sealed class Invocation(FunctionsApi api, RouteEndpoint endpoint, DurableTaskClient client) : IResult
     {
-        public Task ExecuteAsync(HttpContext httpContext)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
             // The worker's routing already filled the route values from the same template.
             httpContext.RequestServices.GetRequiredService<DurableClientScope>().Use(client);
             httpContext.SetEndpoint(endpoint);
-            return api._pipeline.Value(httpContext);
+
+            // The host's invocation runs on the flow of its gRPC call, not of the HTTP request, so IHttpContextAccessor
+            // would be empty here: the Durable health check (in a DI scope of its own) finds the request's client
+            // through it, and the lines a /health request logs are lowered to Debug by it, as self-hosted.
+            var accessor = httpContext.RequestServices.GetService<IHttpContextAccessor>();
+            var flowing = accessor is null || accessor.HttpContext is not null;
+            if (!flowing)
+            {
+                accessor!.HttpContext = httpContext;
+            }
+
+            try
+            {
+                await api._pipeline.Value(httpContext);
+            }
+            finally
+            {
+                if (!flowing)
+                {
+                    accessor!.HttpContext = null;
+                }
+            }
         }
     }
 

@@ -91,7 +91,7 @@ public sealed class ApiBehaviourTests
         using var live = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
 
         Assert.Equal("Healthy", ready.GetProperty("status").GetString());
-        Assert.Equal(["blobs", "tables", "transport"], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+        Assert.Equal(["blobs", "durable", "tables", "transport"], ready.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
