@@ -81,7 +81,7 @@ internal sealed partial class OperationService
         }
 
         // No orchestration: its start never happened (the row is all there is), or it is gone with its row.
-        return await _store.ReadAsync(operationId, cancellationToken);
+        return await _store.ReadAsync(operationId, cancellationToken) is { } row ? OperationViews.FromRowWithoutInstance(row, _time.GetUtcNow()) : null;
     }
 
     /// <summary>
@@ -92,13 +92,16 @@ internal sealed partial class OperationService
     {
         ArgumentNullException.ThrowIfNull(query);
         var found = await _store.ListAsync(query, page, cancellationToken);
+        var now = _time.GetUtcNow();
         var items = new OperationView[found.Items.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, items.Length), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             var row = found.Items[i];
-            items[i] = row.Status.IsTerminal() || await _durable.Client.GetInstanceAsync(row.Id, getInputsAndOutputs: true, ct) is not { } instance
+            items[i] = row.Status.IsTerminal()
                 ? row
-                : OperationViews.FromInstance(instance, row);
+                : await _durable.Client.GetInstanceAsync(row.Id, getInputsAndOutputs: true, ct) is { } instance
+                    ? OperationViews.FromInstance(instance, row)
+                    : OperationViews.FromRowWithoutInstance(row, now);
         });
         var live = query.Status is { } status && !status.IsTerminal() ? items.Where(o => o.Status == status) : items;
         return new ListPage<OperationView>([.. live], found.Next);

@@ -97,9 +97,13 @@ internal sealed partial class CleanupJob
             var instance = await _durable.Client.GetInstanceAsync(row.Id, getInputsAndOutputs: true, cancellationToken);
             if (instance is null)
             {
-                // Recorded, but its start never happened (the API failed in between): nothing ran.
-                await _operations.RecordEndAsync(row with { Status = OperationStatus.Failed, ErrorCode = "NotStarted", Error = "The operation was recorded but its orchestration was never started.", CompletedAt = now, UpdatedAt = now }, cancellationToken);
-                reconciled++;
+                // Recorded, but its start never happened (the API failed in between): nothing ran. Within the start
+                // grace the instance may still appear, so the row is left as it is until a later run.
+                if (OperationViews.FromRowWithoutInstance(row, now) is { } unstarted && unstarted.Status.IsTerminal())
+                {
+                    await _operations.RecordEndAsync(unstarted, cancellationToken);
+                    reconciled++;
+                }
             }
             else if (instance.IsCompleted)
             {

@@ -118,7 +118,11 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
         private async Task RunStepAsync(RunStep run)
         {
             var stepNumber = _op.Steps.Length + 1;
-            var step = NewAttempt(run.Name, run.Action, run.Index, run.Parameters, stepNumber, attempt: 1, sendAt: Now);
+
+            // The first command's deadlines count from the request, as the API's answer promised (its planned first
+            // step), not from whenever the orchestration got to run: a backlog must not stretch a delivery deadline.
+            var firstSendAt = stepNumber == 1 && _op.CreatedAt < Now ? _op.CreatedAt : Now;
+            var step = NewAttempt(run.Name, run.Action, run.Index, run.Parameters, stepNumber, attempt: 1, firstSendAt);
             _op = WithStatus(_op with { Steps = _op.Steps.Add(step), UpdatedAt = Now });
             while (true)
             {

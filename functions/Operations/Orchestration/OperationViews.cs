@@ -40,6 +40,37 @@ internal static class OperationViews
     }
 
     /// <summary>
+    /// How long a recorded operation may be without its orchestration before it reads as never started. The API writes
+    /// the row, then schedules the orchestration; scheduling sends the start message and then writes the instance, so
+    /// an instance can be missing briefly when storage failed in between (it appears once the message is processed).
+    /// A row still without one after this long was recorded by a request that failed before the schedule: nothing runs.
+    /// </summary>
+    public static readonly TimeSpan StartGrace = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The operation as a row alone tells it (no orchestration instance exists): an unfinished row past
+    /// <see cref="StartGrace"/> is <c>Failed</c>/<c>NotStarted</c>, so a client that saw its request fail and then found
+    /// the row is not left waiting on an operation that will never run.
+    /// </summary>
+    public static OperationView FromRowWithoutInstance(OperationView row, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.Status.IsTerminal() || now - row.CreatedAt <= StartGrace
+            ? row
+            : row with
+            {
+                Status = OperationStatus.Failed,
+                ErrorCode = NotStarted,
+                Error = "The operation was recorded but its orchestration was never started (the request that created it failed); nothing ran.",
+                CompletedAt = now,
+                UpdatedAt = now,
+            };
+    }
+
+    /// <summary>The error code of an operation recorded by a request that failed before its orchestration was scheduled.</summary>
+    public const string NotStarted = "NotStarted";
+
+    /// <summary>
     /// The operation as its orchestration stands: the output once it completed, the published custom status while it
     /// runs, and for an instance that failed or was terminated outside the workflow's own logic (a bug, an unreadable
     /// input, an operator's terminate) the last published view marked Failed with the reason. <paramref name="fallback"/>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using LdFleet.Functions.Durable;
 using LdFleet.Functions.Operations;
 using LdFleet.Functions.Operations.Orchestration;
@@ -107,6 +108,34 @@ public sealed class OrchestrationTests
 
         using var again = await _fixture.Api.PostAsync(new Uri($"/api/operations/{started.Id}/cancel", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task RowWithoutOrchestration_ReadsPendingWithinTheStartGrace_ThenFailedNotStarted()
+    {
+        // What a request leaves behind when it wrote the row and then failed to schedule (storage went down between).
+        var store = _fixture.App.Get<OperationStore>();
+        var request = Request(EmulatorActions.Launch);
+        var now = DateTimeOffset.UtcNow;
+        async Task<string> RecordAsync(DateTimeOffset createdAt)
+        {
+            var id = OperationIds.New(createdAt);
+            await store.AddStartedAsync(OperationViews.Pending(id, OperationInput.From(request, createdAt, new OperationsOptions())), CancellationToken.None);
+            return id;
+        }
+
+        var fresh = await RecordAsync(now);
+        var old = await RecordAsync(now - OperationViews.StartGrace - TimeSpan.FromMinutes(1));
+
+        Assert.Equal(OperationStatus.Pending, (await _fixture.GetAsync(fresh)).Status);
+        var unstarted = await _fixture.GetAsync(old);
+        Assert.Equal(OperationStatus.Failed, unstarted.Status);
+        Assert.Equal(OperationViews.NotStarted, unstarted.ErrorCode);
+        Assert.NotNull(unstarted.CompletedAt);
+
+        var listed = await _fixture.Api.GetFromJsonAsync<List<OperationView>>(new Uri($"/api/operations?siteId={request.SiteId}", UriKind.Relative), OperationStore.Json);
+        Assert.Equal(OperationStatus.Pending, listed!.Single(o => o.Id == fresh).Status);
+        Assert.Equal(OperationViews.NotStarted, listed!.Single(o => o.Id == old).ErrorCode);
     }
 
     [Fact]
