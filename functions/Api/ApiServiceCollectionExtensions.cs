@@ -39,6 +39,8 @@ internal static class ApiServiceCollectionExtensions
                 context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
             };
         });
+        // After the framework's writer (which serves requests that accept JSON): takes the problems it declines.
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<FleetExceptionHandler>();
         services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
