@@ -77,7 +77,8 @@ internal static class ApiServiceCollectionExtensions
     /// The request pipeline, the same under both hostings (self-hosted after routing; under the Functions host inside
     /// each HTTP function, see <c>Hosting/Functions/FunctionsApi</c>). Order matters: the caller is authenticated before
     /// it is rate limited (limits are per caller), and mutating calls are audited with the final outcome, including
-    /// refusals by authorization.
+    /// refusals by authorization. Request bodies are prepared after authorization (an unauthenticated caller gets its
+    /// 401 first) and before the endpoint's binder reads them.
     /// </summary>
     public static IApplicationBuilder UseFleetPipeline(this IApplicationBuilder app)
     {
@@ -88,6 +89,7 @@ internal static class ApiServiceCollectionExtensions
         app.UseRateLimiter();
         app.UseFleetAudit();
         app.UseAuthorization();
+        app.UseJsonCharset();
         return app;
     }
 
