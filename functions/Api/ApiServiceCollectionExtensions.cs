@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using LdFleet.Functions.Api.Health;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Audit;
+using LdFleet.Functions.Idempotency;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -90,6 +91,7 @@ internal static class ApiServiceCollectionExtensions
         app.UseFleetAudit();
         app.UseAuthorization();
         app.UseJsonCharset();
+        app.UseIdempotencyBodyBuffering();
         return app;
     }
 
