@@ -43,6 +43,7 @@ internal static class ApiServiceCollectionExtensions
         // After the framework's writer (which serves requests that accept JSON): takes the problems it declines.
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<FleetExceptionHandler>();
+        services.AddSingleton<ApiLinks>();
         services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
