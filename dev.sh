@@ -39,6 +39,8 @@ apt_install() {
 ensure_tools() {
   command -v dotnet >/dev/null || die "The .NET 10 SDK is required (dotnet not found on PATH)."
   command -v npm >/dev/null || apt_install nodejs npm
+  # dev.sh up waits on the health endpoint with curl, and the README's examples use it; a fresh Debian lacks it.
+  command -v curl >/dev/null || apt_install curl
   # The relay's SSH tests start a throwaway OpenSSH server on 127.0.0.1 and make keys with ssh-keygen.
   if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null; then
     apt_install openssh-server openssh-client
@@ -266,7 +268,7 @@ cmd_up() {
   Every API call needs a bearer token; the local development issuer mints them:
     TOKEN=\$(./dev.sh token Fleet.Admin)        # or Fleet.Read, Fleet.Operate
   Try:
-    curl -si -X POST -H "Authorization: Bearer \$TOKEN" -H "Idempotency-Key: \$(uuidgen)" \\
+    curl -si -X POST -H "Authorization: Bearer \$TOKEN" -H "Idempotency-Key: \$(cat /proc/sys/kernel/random/uuid)" \\
          http://127.0.0.1:$api_port/api/sites/lab/hosts/host-1/emulators/0/launch
     curl -s  -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$api_port/api/operations/<id from the Location header>
     curl -s  -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:$api_port/api/emulators?siteId=lab&state=running"

@@ -18,6 +18,12 @@ internal sealed class ApiOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Api:TestConnectionWait must be between 0 and 1 minute.")]
     public TimeSpan TestConnectionWait { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The API's public URL (scheme://host[:port][/path]) for the absolute URLs it hands out in Location and Link headers.
+    /// Unset: those are relative references. Never taken from the request's Host header, which the client controls.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
     public RateLimitOptions RateLimit { get; set; } = new();
 
     public CorsOptions Cors { get; set; } = new();

@@ -36,6 +36,20 @@ internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
             }
         }
 
+        if (!string.IsNullOrWhiteSpace(options.PublicBaseUrl))
+        {
+            var value = options.PublicBaseUrl.Trim();
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.Query.Length > 0 || uri.Fragment.Length > 0
+                || uri.UserInfo.Length > 0 || string.IsNullOrEmpty(uri.Host))
+            {
+                errors.Add($"Api:PublicBaseUrl '{value}' is not an absolute http(s) URL without query, fragment or user info (e.g. https://fleet.example.com).");
+            }
+            else if (_environment.IsProduction() && uri.Scheme == "http" && !uri.IsLoopback)
+            {
+                errors.Add($"Api:PublicBaseUrl '{value}' is plain http in Production; use https.");
+            }
+        }
+
         if (_environment.IsProduction())
         {
             // Read through configuration: the storage options belong to the storage module, these checks to the API's exposure.

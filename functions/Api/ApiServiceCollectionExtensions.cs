@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using LdFleet.Functions.Api.Health;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Audit;
+using LdFleet.Functions.Idempotency;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,7 +40,10 @@ internal static class ApiServiceCollectionExtensions
                 context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
             };
         });
+        // After the framework's writer (which serves requests that accept JSON): takes the problems it declines.
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<FleetExceptionHandler>();
+        services.AddSingleton<ApiLinks>();
         services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
@@ -81,7 +85,8 @@ internal static class ApiServiceCollectionExtensions
     /// The request pipeline, the same under both hostings (self-hosted after routing; under the Functions host inside
     /// each HTTP function, see <c>Hosting/Functions/FunctionsApi</c>). Order matters: the caller is authenticated before
     /// it is rate limited (limits are per caller), and mutating calls are audited with the final outcome, including
-    /// refusals by authorization.
+    /// refusals by authorization. Request bodies are prepared after authorization (an unauthenticated caller gets its
+    /// 401 first) and before the endpoint's binder reads them.
     /// </summary>
     public static IApplicationBuilder UseFleetPipeline(this IApplicationBuilder app)
     {
@@ -92,6 +97,8 @@ internal static class ApiServiceCollectionExtensions
         app.UseRateLimiter();
         app.UseFleetAudit();
         app.UseAuthorization();
+        app.UseJsonCharset();
+        app.UseIdempotencyBodyBuffering();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Azure;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -32,6 +33,7 @@ internal sealed partial class FleetExceptionHandler : IExceptionHandler
         var (status, type, title) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, ProblemTypes.ForStatus(bad.StatusCode), "The request could not be read."),
+            JsonException => (StatusCodes.Status400BadRequest, ProblemTypes.BadRequest, "The request body is not valid JSON."),
             RequestFailedException { Status: 0 or 408 or 429 or >= 500 } or TimeoutException or HttpRequestException
                 => (StatusCodes.Status503ServiceUnavailable, ProblemTypes.Unavailable, "A storage or messaging dependency is unavailable; retry later."),
             _ => (StatusCodes.Status500InternalServerError, ProblemTypes.Unexpected, "An unexpected error occurred."),
@@ -40,6 +42,12 @@ internal sealed partial class FleetExceptionHandler : IExceptionHandler
         if (status >= 500)
         {
             LogFailed(_logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
+        else
+        {
+            // A client's mistake (a body that is not JSON, a wrong type, a body too large) is not the app failing:
+            // no stack trace at Error for every malformed request a client or a scanner sends, only a trace for debugging.
+            LogClientError(_logger, httpContext.Request.Method, httpContext.Request.Path, status, exception.GetType().Name, exception.Message);
         }
 
         if (status == StatusCodes.Status503ServiceUnavailable)
@@ -58,4 +66,7 @@ internal sealed partial class FleetExceptionHandler : IExceptionHandler
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "{Method} {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Debug, Message = "{Method} {Path} refused with {Status}: the request could not be read ({ExceptionType}: {Reason})")]
+    private static partial void LogClientError(ILogger logger, string method, string path, int status, string exceptionType, string reason);
 }

@@ -106,7 +106,10 @@ internal sealed class PagedResult<T> : IResult, IEndpointMetadataProvider, IStat
             }
 
             httpContext.Response.Headers[TokenHeader] = token;
-            httpContext.Response.Headers.Link = $"<{url}>; rel=\"next\"";
+
+            // Relative, or under Api:PublicBaseUrl: never from the Host header (see ApiLinks).
+            var links = httpContext.RequestServices.GetRequiredService<ApiLinks>();
+            httpContext.Response.Headers.Link = $"<{links.Resolve(url.ToString())}>; rel=\"next\"";
         }
 
         return TypedResults.Ok(Page.Items).ExecuteAsync(httpContext);

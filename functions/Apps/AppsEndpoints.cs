@@ -31,7 +31,7 @@ internal static class AppsEndpoints
     }
 
     private static async Task<Results<Created<AppView>, Ok<AppView>, ProblemHttpResult>> UploadAsync(
-        string? name, HttpRequest request, AppStore store, IOptions<AppsOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        string? name, HttpRequest request, AppStore store, IOptions<AppsOptions> options, TimeProvider time, ApiLinks links, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         if (name is null || name.Length is 0 or > 200 || name.Any(c => char.IsControl(c) || c is '/' or '\\') || name is "." or "..")
@@ -95,7 +95,7 @@ internal static class AppsEndpoints
         spool.Position = 0;
         var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
         var (app, created) = await store.AddAsync(spool, sha256, size, name!, FleetCaller.From(request.HttpContext.User).Name, time.GetUtcNow(), cancellationToken);
-        return created ? TypedResults.Created($"/api/apps/{sha256}", AppView.From(app)) : TypedResults.Ok(AppView.From(app));
+        return created ? TypedResults.Created(links.To("GetApp", new { sha256 }), AppView.From(app)) : TypedResults.Ok(AppView.From(app));
     }
 
     private static async Task<Results<PagedResult<AppView>, ProblemHttpResult>> ListAsync(string? pageSize, string? continuationToken, AppStore store, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using LdFleet.Functions.Api;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Idempotency;
 using LdFleet.Functions.Operations;
@@ -41,8 +42,8 @@ internal static class BatchesEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<AcceptedAtRoute<BatchView>, ValidationProblem, ProblemHttpResult>> StartAsync(
-        BatchRequest? request, HttpContext http, TargetResolver resolver, BatchService batches, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BatchView>, ValidationProblem, ProblemHttpResult>> StartAsync(
+        BatchRequest? request, HttpContext http, TargetResolver resolver, BatchService batches, ApiLinks links, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -93,7 +94,7 @@ internal static class BatchesEndpoints
         }
 
         var batch = await batches.CreateAsync(request, items, caller.Name, cancellationToken);
-        return TypedResults.AcceptedAtRoute(BatchView.From(batch), "GetBatch", new { batchId = batch.Id });
+        return TypedResults.Accepted(links.To("GetBatch", new { batchId = batch.Id }), BatchView.From(batch));
     }
 
     private static async Task<Results<Ok<BatchView>, ProblemHttpResult>> GetAsync(string batchId, BatchService batches, CancellationToken cancellationToken)
@@ -120,10 +121,10 @@ internal static class BatchesEndpoints
         return new LdFleet.Functions.Api.PagedResult<BatchItem>(await batches.ListItemsAsync(batchId, page, cancellationToken));
     }
 
-    private static async Task<Results<Accepted<BatchView>, ProblemHttpResult>> CancelAsync(string batchId, BatchService batches, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BatchView>, ProblemHttpResult>> CancelAsync(string batchId, BatchService batches, ApiLinks links, CancellationToken cancellationToken)
     {
         var batch = OperationIds.IsWellFormed(batchId) ? await batches.CancelAsync(batchId, cancellationToken) : null;
-        return batch is null ? NotFound(batchId) : TypedResults.Accepted($"/api/batches/{batchId}", BatchView.From(batch));
+        return batch is null ? NotFound(batchId) : TypedResults.Accepted(links.To("GetBatch", new { batchId }), BatchView.From(batch));
     }
 
     private static ProblemHttpResult NotFound(string batchId) =>

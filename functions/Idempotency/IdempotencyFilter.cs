@@ -128,10 +128,20 @@ internal sealed partial class IdempotencyFilter : IEndpointFilter
         return new StoredResponse(http.Response.StatusCode, http.Response.Headers.Location.FirstOrDefault(), http.Response.ContentType, buffer.ToArray());
     }
 
-    /// <summary>Method, path, query and body: "the same request" is byte-for-byte the same.</summary>
+    /// <summary>
+    /// Method, path, query and body: "the same request" is byte-for-byte the same. A filter runs after model binding
+    /// has read the body to its end, so the body is hashed from its start, which the pipeline kept for it
+    /// (<see cref="IdempotencyBodyBuffering"/>); reading on from where the binder stopped would hash no body at all
+    /// and take any body for the first one.
+    /// </summary>
     private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        request.EnableBuffering();
+        if (!request.Body.CanSeek)
+        {
+            throw new InvalidOperationException($"The request body of an {HeaderName} endpoint was not buffered before binding; the pipeline must run UseIdempotencyBodyBuffering.");
+        }
+
+        request.Body.Position = 0;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes($"{request.Method}\n{request.Path}\n{request.QueryString}\n"));
         var chunk = new byte[16 * 1024];
@@ -182,6 +192,26 @@ internal sealed partial class IdempotencyFilter : IEndpointFilter
             }
         }
     }
+}
+
+/// <summary>
+/// Keeps the body of a request to an <c>Idempotency-Key</c> endpoint that carries a key, so <see cref="IdempotencyFilter"/>
+/// can fingerprint it after the endpoint's binder consumed it. Runs in the pipeline, before the endpoint binds.
+/// </summary>
+internal static class IdempotencyBodyBuffering
+{
+    public static IApplicationBuilder UseIdempotencyBodyBuffering(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotencyKeyMetadata>() is not null
+                && context.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName))
+            {
+                // In memory up to 30 KiB, then a temporary file; bounded by Api:MaxRequestBodyBytes like any body.
+                context.Request.EnableBuffering();
+            }
+
+            return next(context);
+        });
 }
 
 internal static class IdempotencyEndpointConventionBuilderExtensions

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LdFleet.Functions.Api;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Idempotency;
 using LdFleet.Functions.Operations.Workflows;
@@ -17,25 +18,25 @@ internal static class OperationsEndpoints
     {
         var api = endpoints.MapGroup("/api");
 
-        api.MapPost("/operations", (OperationRequest? request, HttpContext http, OperationService operations, CancellationToken ct) =>
-                StartAsync(request, http, operations, ct))
+        api.MapPost("/operations", (OperationRequest? request, HttpContext http, OperationService operations, ApiLinks links, CancellationToken ct) =>
+                StartAsync(request, http, operations, links, ct))
             .WithName("StartOperation")
             .RequireAuthorization(FleetPolicies.Operate)
             .WithIdempotencyKey();
 
         // The shortcut every dashboard button uses: POST .../emulators/3/launch, .../reboot, .../delete.
         api.MapPost("/sites/{siteId}/hosts/{hostId}/emulators/{index}/{workflow}",
-                (string siteId, string hostId, string index, string workflow, EmulatorActionBody? body, HttpContext http, OperationService operations, CancellationToken ct) =>
+                (string siteId, string hostId, string index, string workflow, EmulatorActionBody? body, HttpContext http, OperationService operations, ApiLinks links, CancellationToken ct) =>
                 {
                     if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed > OperationRequestValidator.MaxIndex)
                     {
-                        return Task.FromResult<Results<AcceptedAtRoute<OperationView>, ValidationProblem, ProblemHttpResult>>(TypedResults.ValidationProblem(
+                        return Task.FromResult<Results<Accepted<OperationView>, ValidationProblem, ProblemHttpResult>>(TypedResults.ValidationProblem(
                             new Dictionary<string, string[]> { ["index"] = [$"An emulator index is a whole number from 0 to {OperationRequestValidator.MaxIndex}."] },
                             type: ProblemTypes.Validation));
                     }
 
                     var request = new OperationRequest { Workflow = workflow, SiteId = siteId, HostId = hostId, Index = parsed, Parameters = body?.Parameters };
-                    return StartAsync(request, http, operations, ct);
+                    return StartAsync(request, http, operations, links, ct);
                 })
             .WithName("StartEmulatorWorkflow")
             .RequireAuthorization(FleetPolicies.Operate)
@@ -65,8 +66,8 @@ internal static class OperationsEndpoints
             detail: "Raw adb commands need the Fleet.Admin role.",
             type: ProblemTypes.Forbidden);
 
-    private static async Task<Results<AcceptedAtRoute<OperationView>, ValidationProblem, ProblemHttpResult>> StartAsync(
-        OperationRequest? request, HttpContext http, OperationService operations, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<OperationView>, ValidationProblem, ProblemHttpResult>> StartAsync(
+        OperationRequest? request, HttpContext http, OperationService operations, ApiLinks links, CancellationToken cancellationToken)
     {
         if (request is null)
         {
@@ -86,11 +87,11 @@ internal static class OperationsEndpoints
         }
 
         var operation = await operations.StartAsync(request, caller.Name, cancellationToken);
-        return TypedResults.AcceptedAtRoute(operation, "GetOperation", new { operationId = operation.Id });
+        return TypedResults.Accepted(links.To("GetOperation", new { operationId = operation.Id }), operation);
     }
 
-    private static async Task<Results<Ok<OperationView>, AcceptedAtRoute<OperationView>, ValidationProblem>> TestConnectionAsync(
-        string siteId, string hostId, HttpContext http, OperationService operations, Microsoft.Extensions.Options.IOptions<LdFleet.Functions.Api.ApiOptions> api, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<OperationView>, Accepted<OperationView>, ValidationProblem>> TestConnectionAsync(
+        string siteId, string hostId, HttpContext http, OperationService operations, Microsoft.Extensions.Options.IOptions<ApiOptions> api, ApiLinks links, CancellationToken cancellationToken)
     {
         var request = new OperationRequest { Workflow = EmulatorActions.TestConnection, SiteId = siteId, HostId = hostId };
         var errors = OperationRequestValidator.Validate(request);
@@ -103,7 +104,7 @@ internal static class OperationsEndpoints
         var ended = await operations.WaitForEndAsync(started.Id, api.Value.TestConnectionWait, cancellationToken);
         return ended is not null
             ? TypedResults.Ok(ended)
-            : TypedResults.AcceptedAtRoute(started, "GetOperation", new { operationId = started.Id });
+            : TypedResults.Accepted(links.To("GetOperation", new { operationId = started.Id }), started);
     }
 
     private static async Task<Results<Ok<OperationView>, ProblemHttpResult>> GetAsync(string operationId, OperationService operations, CancellationToken cancellationToken)
@@ -160,7 +161,7 @@ internal static class OperationsEndpoints
         return new LdFleet.Functions.Api.PagedResult<OperationView>(await operations.ListAsync(new OperationQuery(siteId, parsedStatus, workflow, batchId, createdAfter), page, cancellationToken));
     }
 
-    private static async Task<Results<Accepted<OperationView>, ProblemHttpResult>> CancelAsync(string operationId, OperationService operations, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<OperationView>, ProblemHttpResult>> CancelAsync(string operationId, OperationService operations, ApiLinks links, CancellationToken cancellationToken)
     {
         if (!OperationIds.IsWellFormed(operationId))
         {
@@ -176,7 +177,7 @@ internal static class OperationsEndpoints
                 title: "Operation already finished",
                 detail: $"Operation '{operationId}' is {operation!.Status} and can no longer be cancelled.",
                 type: ProblemTypes.Conflict),
-            _ => TypedResults.Accepted($"/api/operations/{operationId}", operation!),
+            _ => TypedResults.Accepted(links.To("GetOperation", new { operationId }), operation!),
         };
     }
 

@@ -51,7 +51,7 @@ internal static class SitesEndpoints
     }
 
     private static async Task<Results<Created<SiteRegistrationView>, ProblemHttpResult>> RegisterAsync(
-        HttpRequest request, SiteStore store, RelayCredentialsIssuer issuer, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, SiteStore store, RelayCredentialsIssuer issuer, TimeProvider time, ApiLinks links, CancellationToken cancellationToken)
     {
         var (body, problem) = await ApiJson.ReadAsync<RegisterSiteRequest>(request, cancellationToken);
         if (problem is not null)
@@ -77,7 +77,7 @@ internal static class SitesEndpoints
         var credentials = await issuer.IssueAsync(site.Id, cancellationToken);
         site = site with { CredentialsIssuedAt = credentials.ExpiresAt is null ? null : now, CredentialsExpireAt = credentials.ExpiresAt };
         await store.UpdateAsync(site, cancellationToken);
-        return TypedResults.Created($"/api/sites/{site.Id}", new SiteRegistrationView(View(site, null, false), credentials));
+        return TypedResults.Created(links.To("GetSite", new { siteId = site.Id }), new SiteRegistrationView(View(site, null, false), credentials));
     }
 
     private static async Task<Results<PagedResult<SiteView>, ProblemHttpResult>> ListAsync(
@@ -181,7 +181,7 @@ internal static class SitesEndpoints
     }
 
     private static async Task<Results<Created<HostView>, Ok<HostView>, ProblemHttpResult>> PutHostAsync(
-        string siteId, string hostId, HttpRequest request, SiteStore store, InventoryStore inventory, RelayClock clock, TimeProvider time, CancellationToken cancellationToken)
+        string siteId, string hostId, HttpRequest request, SiteStore store, InventoryStore inventory, RelayClock clock, TimeProvider time, ApiLinks links, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors().Check("siteId", FleetIds.ValidateSiteId(siteId)).Check("hostId", FleetIds.ValidateHostId(hostId));
         if (errors.Any)
@@ -216,7 +216,7 @@ internal static class SitesEndpoints
         var now = time.GetUtcNow();
         var created = await store.PutHostAsync(new FleetHost(siteId, hostId, body.Address, body.Kind, body.Capacity, now, now), cancellationToken);
         var view = (await HostsAsync(siteId, store, inventory, clock, cancellationToken)).First(h => h.Id == hostId);
-        return created ? TypedResults.Created($"/api/sites/{siteId}/hosts/{hostId}", view) : TypedResults.Ok(view);
+        return created ? TypedResults.Created(links.To("GetHost", new { siteId, hostId }), view) : TypedResults.Ok(view);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteHostAsync(

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Azure.Data.Tables;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Idempotency;
@@ -44,6 +45,54 @@ public sealed class IdempotencyTests
 
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         await other.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+    }
+
+    /// <summary>
+    /// Issue 19, item 2: the body is part of "the same request". It was fingerprinted after model binding had read it,
+    /// so every body hashed alike and a different body under a used key replayed the first answer.
+    /// </summary>
+    [Theory]
+    [InlineData("operations")]
+    [InlineData("emulator")]
+    [InlineData("batches")]
+    public async Task SameKey_SameBody_Replays_DifferentBody_Is422(string route)
+    {
+        using var client = _fixture.SelfHosted.Client(FleetRoles.Operate);
+        var site = ApiFixture.NewSiteId();
+        var key = Guid.NewGuid().ToString();
+        var (path, first, different) = route switch
+        {
+            "operations" => ("/api/operations", Operation(site, 0), Operation(site, 1)),
+            "emulator" => ($"/api/sites/{site}/hosts/host-1/emulators/0/runapp", RunApp("com.example.first"), RunApp("com.example.second")),
+            _ => ("/api/batches", Batch(site, 0), Batch(site, 1)),
+        };
+
+        using var original = await Post(client, path, key, first);
+        using var retry = await Post(client, path, key, first);
+        using var other = await Post(client, path, key, different);
+
+        Assert.True(original.StatusCode == HttpStatusCode.Accepted, await original.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal("true", retry.Headers.GetValues(IdempotencyFilter.ReplayedHeader).Single());
+        Assert.Equal(original.Headers.Location, retry.Headers.Location);
+        Assert.Equal((await original.ReadAsync()).GetProperty("id").GetString(), (await retry.ReadAsync()).GetProperty("id").GetString());
+        await other.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        Assert.False(other.Headers.Contains(IdempotencyFilter.ReplayedHeader));
+    }
+
+    [Fact]
+    public async Task SameKey_SameJsonUnderAnotherUtf8Spelling_IsTheSameRequest()
+    {
+        using var client = _fixture.SelfHosted.Client(FleetRoles.Operate);
+        var body = Operation(ApiFixture.NewSiteId(), 0);
+        var key = Guid.NewGuid().ToString();
+
+        using var first = await Post(client, "/api/operations", key, body);
+        using var again = await Post(client, "/api/operations", key, body, "application/json; charset=\"UTF-8\"");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal("true", again.Headers.GetValues(IdempotencyFilter.ReplayedHeader).Single());
     }
 
     [Fact]
@@ -118,10 +167,24 @@ public sealed class IdempotencyTests
         Assert.True(await store.PurgeExpiredAsync(DateTimeOffset.UtcNow.AddDays(2), default) >= 1);
     }
 
-    private static Task<HttpResponseMessage> Post(HttpClient client, string path, string key)
+    private static Task<HttpResponseMessage> Post(HttpClient client, string path, string key, string? json = null, string contentType = "application/json")
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path);
         request.Headers.TryAddWithoutValidation(IdempotencyFilter.HeaderName, key);
+        if (json is not null)
+        {
+            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(json));
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
         return client.SendAsync(request);
     }
+
+    private static string Operation(string site, int index) =>
+        $"{{\"workflow\":\"status\",\"siteId\":\"{site}\",\"hostId\":\"host-1\",\"index\":{index}}}";
+
+    private static string RunApp(string package) => $"{{\"parameters\":{{\"packageName\":\"{package}\"}}}}";
+
+    private static string Batch(string site, int index) =>
+        $"{{\"workflow\":\"status\",\"selector\":{{\"targets\":[{{\"siteId\":\"{site}\",\"hostId\":\"host-1\",\"index\":{index}}}]}}}}";
 }

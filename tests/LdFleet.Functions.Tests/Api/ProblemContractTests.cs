@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using LdFleet.Functions.Api.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LdFleet.Functions.Tests.Api;
+
+/// <summary>
+/// Issue 19, items 5 and 7: every error is problem+json whatever the Accept header says, a body that is not JSON is a
+/// client error (a 400, logged as such, never as an unhandled exception), and the health endpoints answer GET only.
+/// </summary>
+[Collection("api")]
+public sealed class ProblemContractTests
+{
+    private readonly ApiFixture _fixture;
+
+    public ProblemContractTests(ApiFixture fixture) => _fixture = fixture;
+
+    [Theory]
+    [InlineData("application/xml")]
+    [InlineData("text/html")]
+    [InlineData("image/png")]
+    [InlineData("text/plain, application/xml;q=0.9")]
+    public async Task Errors_AreProblemJson_WhateverTheAcceptHeader(string accept)
+    {
+        var app = _fixture.SelfHosted;
+        using var anonymous = WithAccept(app.Anonymous(), accept);
+        using var reader = WithAccept(app.Client(FleetRoles.Read), accept);
+        using var admin = WithAccept(app.Client(FleetRoles.Admin), accept);
+        var site = ApiFixture.NewSiteId();
+
+        using var unauthorized = await anonymous.GetAsync(new Uri("/api/sites", UriKind.Relative));
+        using var forbidden = await reader.PostAsync(new Uri("/api/sites", UriKind.Relative), Json($"{{\"id\":\"{site}\"}}"));
+        using var notFound = await admin.GetAsync(new Uri("/api/no/such/thing", UriKind.Relative));
+        using var method = await admin.PatchAsync(new Uri("/api/sites", UriKind.Relative), null);
+        using var media = await admin.PostAsync(new Uri("/api/sites", UriKind.Relative), new StringContent("id=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        using var charset = await JsonCharsetTests.PostAsync(admin, "/api/operations", "{}", "application/json; charset=utf-16");
+        using var badJson = await admin.PostAsync(new Uri("/api/operations", UriKind.Relative), Json("{\"workflow\":"));
+        using var validation = await admin.PostAsync(new Uri($"/api/sites/{site}/hosts/host-1/emulators/minus/launch", UriKind.Relative), null);
+
+        await unauthorized.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        await forbidden.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await notFound.AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await method.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+        await media.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        await charset.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        await badJson.AssertProblemAsync(HttpStatusCode.BadRequest, "bad-request");
+        await validation.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.True((await unauthorized.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized")).TryGetProperty("traceId", out _));
+    }
+
+    [Fact]
+    public async Task RateLimited_IsProblemJson_WhateverTheAcceptHeader()
+    {
+        await using var app = FleetApp.Start(_fixture.Azurite.ConnectionString, new Dictionary<string, string?> { ["Api:RateLimit:Burst"] = "1", ["Api:RateLimit:PerSecond"] = "1" });
+        using var client = WithAccept(app.Client(FleetRoles.Read), "text/html");
+
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 5 && limited is null; i++)
+        {
+            var response = await client.GetAsync(new Uri("/api/sites", UriKind.Relative));
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        Assert.NotNull(limited);
+        await limited.AssertProblemAsync(HttpStatusCode.TooManyRequests, "rate-limited");
+        limited.Dispose();
+    }
+
+    [Fact]
+    public async Task BadJsonBodies_Are400_LoggedAsClientErrors_NotUnhandledExceptions()
+    {
+        var logs = new CapturedLogs();
+        await using var app = FleetApp.Start(
+            _fixture.Azurite.ConnectionString,
+            new Dictionary<string, string?> { ["Logging:LogLevel:LdFleet.Functions.Api.FleetExceptionHandler"] = "Debug" },
+            services => services.AddSingleton<ILoggerProvider>(logs));
+        using var client = app.Client(FleetRoles.Admin);
+        var site = ApiFixture.NewSiteId();
+        var bodies = new (string Path, string Json)[]
+        {
+            ("/api/operations", "{\"workflow\":"),
+            ("/api/operations", "not json at all"),
+            ("/api/operations", "{\"workflow\":\"status\",\"siteId\":\"x\",\"hostId\":\"h\",\"index\":\"zero\"}"),
+            ("/api/batches", "[1,2,"),
+            ($"/api/sites/{site}/hosts/host-1/emulators/0/runapp", "{\"parameters\":{\"packageName\":7}}"),
+        };
+
+        foreach (var (path, json) in bodies)
+        {
+            using var response = await client.PostAsync(new Uri(path, UriKind.Relative), Json(json));
+            await response.AssertProblemAsync(HttpStatusCode.BadRequest, "bad-request");
+        }
+
+        var serious = logs.Entries.Where(e => e.Level >= LogLevel.Warning && (e.Exception is BadHttpRequestException or JsonException || e.Category.Contains("ExceptionHandler", StringComparison.Ordinal))).ToList();
+        Assert.True(serious.Count == 0, string.Join('\n', serious.Select(e => $"{e.Level} {e.Category}: {e.Message}")));
+        var clientErrors = logs.Entries.Where(e => e.Category == "LdFleet.Functions.Api.FleetExceptionHandler" && e.EventId == 5002).ToList();
+        Assert.Equal(bodies.Length, clientErrors.Count);
+        Assert.All(clientErrors, e => Assert.Equal(LogLevel.Debug, e.Level));
+    }
+
+    /// <summary>
+    /// Item 7: a POST to a health endpoint was a 200. The endpoints answer GET only; another method is a 405 for a
+    /// signed-in caller. An anonymous one gets the 401 of the fallback policy, which covers every answer that is not
+    /// an anonymous endpoint's (the 405 is routing's own endpoint), so it learns nothing about methods either way.
+    /// </summary>
+    [Theory]
+    [InlineData("/health/ready")]
+    [InlineData("/health/live")]
+    public async Task Health_AnswersGetOnly(string path)
+    {
+        using var anonymous = _fixture.SelfHosted.Anonymous();
+        using var reader = _fixture.SelfHosted.Client(FleetRoles.Read);
+
+        using var post = await reader.PostAsync(new Uri(path, UriKind.Relative), Json("{}"));
+        using var delete = await reader.DeleteAsync(new Uri(path, UriKind.Relative));
+        using var anonymousPost = await anonymous.PostAsync(new Uri(path, UriKind.Relative), Json("{}"));
+        using var get = await anonymous.GetAsync(new Uri(path, UriKind.Relative));
+
+        await post.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+        Assert.Equal("GET", string.Join(",", post.Content.Headers.Allow));
+        await delete.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+        await anonymousPost.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+    }
+
+    private static HttpClient WithAccept(HttpClient client, string accept)
+    {
+        client.DefaultRequestHeaders.Accept.Clear();
+        Assert.True(client.DefaultRequestHeaders.TryAddWithoutValidation("Accept", accept));
+        return client;
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+
+    /// <summary>Every log entry the app writes, as the app's logging filters let it through.</summary>
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<Entry> _entries = new();
+
+        public IReadOnlyCollection<Entry> Entries => _entries;
+
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
+
+        public void Dispose()
+        {
+        }
+
+        internal sealed record Entry(string Category, LogLevel Level, int EventId, string Message, Exception? Exception);
+
+        private sealed class Logger(string category, ConcurrentQueue<Entry> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                entries.Enqueue(new Entry(category, logLevel, eventId.Id, formatter(state, exception), exception));
+        }
+    }
+}
