@@ -176,7 +176,7 @@ internal static class EngineBench
         }
 
         /// <summary>Storage requests and queue messages (sent, and received-and-deleted) the cloud app spends per operation.</summary>
-        public async Task<(double Total, double Tables, double Queues, double Sends, double Deletes)> CostPerOperationAsync(int count, int clients, Func<int, object> request)
+        public async Task<(double Total, double Tables, double Queues, double Blobs, double Sends, double Deletes)> CostPerOperationAsync(int count, int clients, Func<int, object> request)
         {
             for (var i = 0; i < 3; i++)
             {
@@ -204,7 +204,7 @@ internal static class EngineBench
             await Task.Delay(TimeSpan.FromMilliseconds(500));
             var after = await CountersAsync();
             double Per(long delta) => delta / (double)count;
-            return (Per(after.Total - before.Total), Per(after.Tables - before.Tables), Per(after.Queues - before.Queues), Per(after.Sends - before.Sends), Per(after.Deletes - before.Deletes));
+            return (Per(after.Total - before.Total), Per(after.Tables - before.Tables), Per(after.Queues - before.Queues), Per(after.Blobs - before.Blobs), Per(after.Sends - before.Sends), Per(after.Deletes - before.Deletes));
         }
 
         public async Task<double> StepsPerSecondAsync(int steps) => (await StepsAsync(steps)).PerSecond;
@@ -321,11 +321,11 @@ internal static class EngineBench
             return id;
         }
 
-        private async Task<(long Total, long Tables, long Queues, long Sends, long Deletes)> CountersAsync()
+        private async Task<(long Total, long Tables, long Queues, long Blobs, long Sends, long Deletes)> CountersAsync()
         {
             var counters = await Api.GetFromJsonAsync<JsonElement>(new Uri("/diagnostics/storage-requests", UriKind.Relative));
             return (counters.GetProperty("total").GetInt64(), counters.GetProperty("tables").GetInt64(), counters.GetProperty("queues").GetInt64(),
-                counters.GetProperty("queueSends").GetInt64(), counters.GetProperty("queueDeletes").GetInt64());
+                counters.GetProperty("blobs").GetInt64(), counters.GetProperty("queueSends").GetInt64(), counters.GetProperty("queueDeletes").GetInt64());
         }
 
         public async ValueTask DisposeAsync()
