@@ -208,6 +208,7 @@ internal static class OpenApiSetup
                     Minimum = "0",
                     Maximum = EmulatorIndex.Max.ToString(CultureInfo.InvariantCulture),
                 },
+                "day" when parameter.In == ParameterLocation.Query => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date" },
                 _ => parameter.Schema,
             };
         }
