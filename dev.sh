@@ -47,8 +47,10 @@ ensure_tools() {
   fi
   # The dashboard tests drive Debian's headless Chromium with Playwright (its own browser downloads are not used).
   [ -x /usr/bin/chromium ] || apt_install chromium
-  if [ ! -x node_modules/.bin/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    log "installing Azurite (npm ci)"
+  # Azurite for the tests' storage; Redocly CLI and Spectral for the OpenAPI contract test (Api/OpenApiContractTests).
+  if [ ! -x node_modules/.bin/azurite ] || [ ! -x node_modules/.bin/redocly ] || [ ! -x node_modules/.bin/spectral ] \
+    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing Azurite, Redocly CLI and Spectral (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
 }

@@ -4,7 +4,7 @@ using LdFleet.Functions.Api.Health;
 using LdFleet.Functions.Api.Security;
 using LdFleet.Functions.Audit;
 using LdFleet.Functions.Idempotency;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -108,13 +108,21 @@ internal static class ApiServiceCollectionExtensions
         // Resolved while the endpoints are mapped, which is start-up in both hostings: startedAt is when the app
         // started, not when the first probe came.
         var process = endpoints.ServiceProvider.GetRequiredService<ProcessUptime>();
-        Task Write(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) => FleetHealth.WriteAsync(context, report, process);
 
-        // GET only: health checks answer any method unless told (a POST is a 405, not a 200).
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = Write })
-            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags("Health");
-        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(FleetHealth.ReadyTag), ResponseWriter = Write })
-            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get])).AllowAnonymous().DisableRateLimiting().WithName("Ready").WithTags("Health");
+        // Route handlers rather than MapHealthChecks, whose endpoints carry no handler and so are left out of the
+        // OpenAPI document: the probes are part of the contract (load balancers, the hostile-input walk). MapGet also
+        // makes any other method a 405.
+        endpoints.MapGet("/health/live", (HttpContext context, HealthCheckService health) => FleetHealth.ProbeAsync(context, health, _ => false, process))
+            .AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags(ApiTags.Health)
+            .WithSummary("Liveness probe")
+            .WithDescription("200 while the process serves requests. It checks no dependency, so storage being down never gets the app restarted.")
+            .Produces<HealthView>(StatusCodes.Status200OK);
+        endpoints.MapGet("/health/ready", (HttpContext context, HealthCheckService health) => FleetHealth.ProbeAsync(context, health, c => c.Tags.Contains(FleetHealth.ReadyTag), process))
+            .AllowAnonymous().DisableRateLimiting().WithName("Ready").WithTags(ApiTags.Health)
+            .WithSummary("Readiness probe")
+            .WithDescription("200 when storage, messaging and the Durable task hub answer; 503 with the same report, naming the failed check, when one does not.")
+            .Produces<HealthView>(StatusCodes.Status200OK)
+            .Produces<HealthView>(StatusCodes.Status503ServiceUnavailable);
 
         if (endpoints.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value.ExposeDocs)
         {

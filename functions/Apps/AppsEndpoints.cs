@@ -21,12 +21,21 @@ internal static class AppsEndpoints
 
     public static IEndpointRouteBuilder MapAppsApi(this IEndpointRouteBuilder endpoints)
     {
-        var apps = endpoints.MapGroup("/api/apps").WithTags("Apps");
+        var apps = endpoints.MapGroup("/api/apps").WithTags(ApiTags.Apps);
         apps.MapPost("", UploadAsync).WithName("UploadApp").RequireAuthorization(FleetPolicies.Operate)
             .WithRequestBody<Stream>(ApkContentType)
-            .WithSummary("Uploads an APK (the raw bytes as the body, ?name=file.apk). Stored once per content; workflows refer to it by its SHA-256.");
-        apps.MapGet("", ListAsync).WithName("ListApps").RequireAuthorization(FleetPolicies.Read);
-        apps.MapGet("/{sha256}", GetAsync).WithName("GetApp").RequireAuthorization(FleetPolicies.Read);
+            .WithSummary("Upload an APK")
+            .WithDescription("Uploads an APK: the raw bytes as the body, ?name=file.apk. Stored once per content (201 when new, 200 when it was there); workflows refer to it by its SHA-256. At most Apps:MaxApkBytes.")
+            .ProducesValidationProblem();
+        apps.MapGet("", ListAsync).WithName("ListApps").RequireAuthorization(FleetPolicies.Read)
+            .WithSummary("List uploaded APKs")
+            .WithDescription("The uploaded APKs with their package name, version and size, a page at a time.")
+            .ProducesValidationProblem();
+        apps.MapGet("/{sha256}", GetAsync).WithName("GetApp").RequireAuthorization(FleetPolicies.Read)
+            .WithSummary("Get an uploaded APK")
+            .WithDescription("The APK with this SHA-256 (lower-case hex): package name, version, size and when it was uploaded.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

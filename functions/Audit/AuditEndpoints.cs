@@ -14,8 +14,10 @@ internal static class AuditEndpoints
     {
         endpoints.MapGet("/api/audit", ListAsync)
             .WithName("ListAudit")
-            .WithTags("Audit")
-            .WithSummary("Mutating calls of one UTC day, newest first.")
+            .WithTags(ApiTags.Audit)
+            .WithSummary("List audit entries")
+            .WithDescription("Mutating calls of one UTC day (?day=yyyy-MM-dd, today by default), newest first, optionally of one caller or action, with their outcome.")
+            .ProducesValidationProblem()
             .RequireAuthorization(FleetPolicies.Admin);
         return endpoints;
     }

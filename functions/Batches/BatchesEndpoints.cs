@@ -34,11 +34,23 @@ internal static class BatchesEndpoints
 {
     public static IEndpointRouteBuilder MapBatchesApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/batches");
-        api.MapPost("", StartAsync).WithName("StartBatch").RequireAuthorization(FleetPolicies.Operate).WithIdempotencyKey();
-        api.MapGet("/{batchId}", GetAsync).WithName("GetBatch").RequireAuthorization(FleetPolicies.Read);
-        api.MapGet("/{batchId}/items", ItemsAsync).WithName("ListBatchItems").RequireAuthorization(FleetPolicies.Read);
-        api.MapPost("/{batchId}/cancel", CancelAsync).WithName("CancelBatch").RequireAuthorization(FleetPolicies.Operate);
+        var api = endpoints.MapGroup("/api/batches").WithTags(ApiTags.Batches);
+        api.MapPost("", StartAsync).WithName("StartBatch").RequireAuthorization(FleetPolicies.Operate).WithIdempotencyKey()
+            .WithSummary("Start a batch")
+            .WithDescription("Runs one workflow on every emulator the selector matches (at most " + TargetResolver.MaxTargets.ToString(System.Globalization.CultureInfo.InvariantCulture) + "), with limits on concurrency overall and per host and on failures before it stops. Answers 202 with the batch and its Location. Raw adb commands need Fleet.Admin (403 otherwise).");
+        api.MapGet("/{batchId}", GetAsync).WithName("GetBatch").RequireAuthorization(FleetPolicies.Read)
+            .WithSummary("Get a batch")
+            .WithDescription("The batch with its status and the counts of its items by outcome.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{batchId}/items", ItemsAsync).WithName("ListBatchItems").RequireAuthorization(FleetPolicies.Read)
+            .WithSummary("List a batch's items")
+            .WithDescription("One item per targeted emulator with its operation and outcome, a page at a time.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{batchId}/cancel", CancelAsync).WithName("CancelBatch").RequireAuthorization(FleetPolicies.Operate)
+            .WithSummary("Cancel a batch")
+            .WithDescription("Stops starting new items and cancels the running ones; 202 with the batch.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

@@ -16,7 +16,10 @@ internal static class DiagnosticsEndpoints
         {
             endpoints.MapGet("/diagnostics/storage-requests", (StorageRequestCounter counter) =>
                 TypedResults.Ok(new { tables = counter.Tables, queues = counter.Queues, blobs = counter.Blobs, total = counter.Total, queueSends = counter.QueueSends, queueDeletes = counter.QueueDeletes }))
-                .RequireAuthorization(FleetPolicies.Admin);
+                .RequireAuthorization(FleetPolicies.Admin)
+
+                // A benchmark aid, off in deployments: not part of the API's contract.
+                .ExcludeFromDescription();
         }
 
         return endpoints;

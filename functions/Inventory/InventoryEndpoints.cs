@@ -51,24 +51,43 @@ internal static class InventoryEndpoints
 
     public static IEndpointRouteBuilder MapInventoryApi(this IEndpointRouteBuilder endpoints)
     {
-        var reads = endpoints.MapGroup("/api").WithTags("Emulators").RequireAuthorization(FleetPolicies.Read);
-        reads.MapGet("/sites/{siteId}/relay", GetRelayAsync).WithName("GetRelayStatus").WithTags("Sites").WithSummary("The site relay's last heartbeat and whether it is online.");
+        var reads = endpoints.MapGroup("/api").RequireAuthorization(FleetPolicies.Read);
+        reads.MapGet("/sites/{siteId}/relay", GetRelayAsync).WithName("GetRelayStatus")
+            .WithTags(ApiTags.Sites)
+            .WithSummary("Get a site's relay status")
+            .WithDescription("The site relay's last heartbeat (version, instance, uptime, hosts, commands in flight) and whether it is online.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         reads.MapGet("/emulators", (string? siteId, string? hostId, string? state, [FromQuery(Name = "label")] string[]? labels, string? name, string? pageSize, string? continuationToken, InventoryStore store, CancellationToken ct) =>
                 ListAsync(siteId, hostId, state, labels, name, pageSize, continuationToken, store, ct))
             .WithName("ListAllEmulators")
-            .WithSummary("Emulators across sites, filtered by site, host, state, labels (label=key=value, repeatable) and name pattern (* and ?).");
+            .WithTags(ApiTags.Emulators)
+            .WithSummary("List emulators across sites")
+            .WithDescription("Emulators across sites, filtered by site, host, state (stopped, starting, running), labels (label=key=value, repeatable) and name pattern (* and ?), a page at a time.")
+            .ProducesValidationProblem();
         reads.MapGet("/sites/{siteId}/emulators", (string siteId, string? hostId, string? state, [FromQuery(Name = "label")] string[]? labels, string? name, string? pageSize, string? continuationToken, InventoryStore store, CancellationToken ct) =>
                 ListAsync(siteId, hostId, state, labels, name, pageSize, continuationToken, store, ct))
             .WithName("ListEmulators")
-            .WithSummary("The emulators of one site as its relay last listed them.");
-        reads.MapGet("/sites/{siteId}/hosts/{hostId}/emulators/{index}", GetAsync).WithName("GetEmulator");
+            .WithTags(ApiTags.Emulators)
+            .WithSummary("List a site's emulators")
+            .WithDescription("The emulators of one site as its relay last listed them, with the same filters as the fleet-wide listing.")
+            .ProducesValidationProblem();
+        reads.MapGet("/sites/{siteId}/hosts/{hostId}/emulators/{index}", GetAsync).WithName("GetEmulator")
+            .WithTags(ApiTags.Emulators)
+            .WithSummary("Get an emulator")
+            .WithDescription("One emulator as the relay last listed it: title, state, process ids, resolution and labels.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         endpoints.MapPut("/api/sites/{siteId}/hosts/{hostId}/emulators/{index}/labels", SetLabelsAsync)
             .WithName("SetEmulatorLabels")
-            .WithTags("Emulators")
-            .WithSummary("Replaces the emulator's labels (a JSON object of key to value). Labels survive inventory reports.")
+            .WithTags(ApiTags.Emulators)
+            .WithSummary("Replace an emulator's labels")
+            .WithDescription("Replaces the emulator's labels with the JSON object of key to value in the body. Labels survive inventory reports.")
             .WithRequestBody<Dictionary<string, string>>()
-            .RequireAuthorization(FleetPolicies.Operate);
+            .RequireAuthorization(FleetPolicies.Operate)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

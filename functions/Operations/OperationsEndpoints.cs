@@ -21,6 +21,9 @@ internal static class OperationsEndpoints
         api.MapPost("/operations", (OperationRequest? request, HttpContext http, OperationService operations, ApiLinks links, CancellationToken ct) =>
                 StartAsync(request, http, operations, links, ct))
             .WithName("StartOperation")
+            .WithTags(ApiTags.Operations)
+            .WithSummary("Start an operation")
+            .WithDescription("Starts a workflow (or a sequence of steps) on one emulator and answers 202 with the operation and its Location; poll it until it ends. Raw adb commands need Fleet.Admin (403 otherwise).")
             .RequireAuthorization(FleetPolicies.Operate)
             .WithIdempotencyKey();
 
@@ -39,6 +42,9 @@ internal static class OperationsEndpoints
                     return StartAsync(request, http, operations, links, ct);
                 })
             .WithName("StartEmulatorWorkflow")
+            .WithTags(ApiTags.Emulators)
+            .WithSummary("Start a workflow on an emulator")
+            .WithDescription("The shortcut for POST /api/operations with the emulator in the path: .../emulators/3/launch, .../quit, .../rename with optional parameters in the body. Answers 202 with the operation and its Location.")
             .RequireAuthorization(FleetPolicies.Operate)
             .WithIdempotencyKey();
 
@@ -46,12 +52,26 @@ internal static class OperationsEndpoints
         api.MapPost("/sites/{siteId}/hosts/{hostId}/test-connection", TestConnectionAsync)
             .WithName("TestHostConnection")
             .RequireAuthorization(FleetPolicies.Operate)
-            .WithSummary("Tests the relay's connection to a host: reach, ldconsole, list2, with the time of each stage.")
-            .WithDescription("Runs a testconnection operation. 200 with the ended operation when it ends within Api:TestConnectionWait (10 s by default), else 202 with its Location. The stages are in the step's data (stage.reach.ok, stage.list2.emulators, ...).");
+            .WithTags(ApiTags.Hosts)
+            .WithSummary("Test the connection to a host")
+            .WithDescription("Tests the relay's connection to a host: reach, ldconsole, list2, with the time of each stage. Runs a testconnection operation. 200 with the ended operation when it ends within Api:TestConnectionWait (10 s by default), else 202 with its Location. The stages are in the step's data (stage.reach.ok, stage.list2.emulators, ...).");
 
-        api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation").RequireAuthorization(FleetPolicies.Read);
-        api.MapGet("/operations", ListAsync).WithName("ListOperations").RequireAuthorization(FleetPolicies.Read);
-        api.MapPost("/operations/{operationId}/cancel", CancelAsync).WithName("CancelOperation").RequireAuthorization(FleetPolicies.Operate);
+        api.MapGet("/operations/{operationId}", GetAsync).WithName("GetOperation").RequireAuthorization(FleetPolicies.Read)
+            .WithTags(ApiTags.Operations)
+            .WithSummary("Get an operation")
+            .WithDescription("The operation with its status, each step's outcome and data, and its error when it failed.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/operations", ListAsync).WithName("ListOperations").RequireAuthorization(FleetPolicies.Read)
+            .WithTags(ApiTags.Operations)
+            .WithSummary("List operations")
+            .WithDescription("Operations, newest first, filtered by site, status, workflow, batch and creation time, a page at a time.")
+            .ProducesValidationProblem();
+        api.MapPost("/operations/{operationId}/cancel", CancelAsync).WithName("CancelOperation").RequireAuthorization(FleetPolicies.Operate)
+            .WithTags(ApiTags.Operations)
+            .WithSummary("Cancel an operation")
+            .WithDescription("Asks the operation to stop: 202 while it winds down; 409 when it has already ended.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return endpoints;
     }
 

@@ -29,24 +29,61 @@ internal static class SitesEndpoints
 {
     public static IEndpointRouteBuilder MapSitesApi(this IEndpointRouteBuilder endpoints)
     {
-        var sites = endpoints.MapGroup("/api/sites").WithTags("Sites");
+        var sites = endpoints.MapGroup("/api/sites");
         sites.MapPost("", RegisterAsync).WithName("RegisterSite").RequireAuthorization(FleetPolicies.Admin)
             .WithRequestBody<RegisterSiteRequest>()
-            .WithSummary("Registers a site and returns its relay's credentials (shown once).");
-        sites.MapGet("", ListAsync).WithName("ListSites").RequireAuthorization(FleetPolicies.Read);
-        sites.MapGet("/{siteId}", GetAsync).WithName("GetSite").RequireAuthorization(FleetPolicies.Read);
+            .WithTags(ApiTags.Sites)
+            .WithSummary("Register a site")
+            .WithDescription("Registers a site and returns its relay's credentials, which are shown only in this answer (POST .../relay-credentials issues new ones).")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        sites.MapGet("", ListAsync).WithName("ListSites").RequireAuthorization(FleetPolicies.Read)
+            .WithTags(ApiTags.Sites)
+            .WithSummary("List sites")
+            .WithDescription("The registered sites with their relay's status (online, offline or never-seen), a page at a time.")
+            .ProducesValidationProblem();
+        sites.MapGet("/{siteId}", GetAsync).WithName("GetSite").RequireAuthorization(FleetPolicies.Read)
+            .WithTags(ApiTags.Sites)
+            .WithSummary("Get a site")
+            .WithDescription("The site with its relay's status and when its relay credentials expire.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         sites.MapDelete("/{siteId}", DeleteAsync).WithName("DeleteSite").RequireAuthorization(FleetPolicies.Admin)
-            .WithSummary("Unregisters the site: its hosts, inventory and relay status go, and its relay credentials are revoked.");
+            .WithTags(ApiTags.Sites)
+            .WithSummary("Unregister a site")
+            .WithDescription("Unregisters the site: its hosts, inventory and relay status go, and its relay credentials are revoked.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         sites.MapPost("/{siteId}/relay-credentials", IssueCredentialsAsync).WithName("IssueRelayCredentials").RequireAuthorization(FleetPolicies.Admin)
-            .WithSummary("Issues new relay credentials, revoking the previous revocable ones.");
+            .WithTags(ApiTags.Sites)
+            .WithSummary("Issue relay credentials")
+            .WithDescription("Issues new relay credentials for the site, revoking the previous revocable ones. They are shown only in this answer.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         sites.MapGet("/{siteId}/hosts", ListHostsAsync).WithName("ListHosts").RequireAuthorization(FleetPolicies.Read)
-            .WithSummary("Registered and reported hosts of the site with their status.");
-        sites.MapGet("/{siteId}/hosts/{hostId}", GetHostAsync).WithName("GetHost").RequireAuthorization(FleetPolicies.Read);
+            .WithTags(ApiTags.Hosts)
+            .WithSummary("List a site's hosts")
+            .WithDescription("Registered and reported hosts of the site with their status (ok, unreachable, offline, unknown) and circuit; one page.")
+            .ProducesValidationProblem();
+        sites.MapGet("/{siteId}/hosts/{hostId}", GetHostAsync).WithName("GetHost").RequireAuthorization(FleetPolicies.Read)
+            .WithTags(ApiTags.Hosts)
+            .WithSummary("Get a host")
+            .WithDescription("One host of the site: what was registered merged with what the relay last reported.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         sites.MapPut("/{siteId}/hosts/{hostId}", PutHostAsync).WithName("PutHost").RequireAuthorization(FleetPolicies.Admin)
             .WithRequestBody<PutHostRequest>()
-            .WithSummary("Registers or updates a host: address, kind (local or ssh), capacity (emulators it may run at once).");
-        sites.MapDelete("/{siteId}/hosts/{hostId}", DeleteHostAsync).WithName("DeleteHost").RequireAuthorization(FleetPolicies.Admin);
+            .WithTags(ApiTags.Hosts)
+            .WithSummary("Register or update a host")
+            .WithDescription("Registers or updates a host: address, kind (local or ssh) and capacity (emulators it may run at once). 201 when it was new, 200 when it was updated.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        sites.MapDelete("/{siteId}/hosts/{hostId}", DeleteHostAsync).WithName("DeleteHost").RequireAuthorization(FleetPolicies.Admin)
+            .WithTags(ApiTags.Hosts)
+            .WithSummary("Unregister a host")
+            .WithDescription("Unregisters the host and forgets its inventory; the relay lists it again if it still reports it.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 

@@ -8,6 +8,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace LdFleet.Functions.Api.Health;
 
+/// <summary>The answer of both health endpoints (a type so that the OpenAPI document describes it).</summary>
+internal sealed record HealthView(string Status, string Version, DateTimeOffset StartedAt, TimeSpan Uptime, IReadOnlyDictionary<string, HealthCheckView> Checks);
+
+/// <summary>One check of <see cref="HealthView"/>: Healthy, Degraded or Unhealthy, why, and how long it took.</summary>
+internal sealed record HealthCheckView(string Status, string? Description, double DurationMs);
+
 internal static class FleetHealth
 {
     /// <summary>Checks that decide /health/ready: the dependencies without which no request can be served.</summary>
@@ -20,22 +26,35 @@ internal static class FleetHealth
     /// The answer of both health endpoints: the overall status, which build answers and since when (<c>uptime</c> is a
     /// TimeSpan as JSON writes it, <c>d.hh:mm:ss.fffffff</c>, like the relay's heartbeat uptime), and each check by name.
     /// </summary>
-    public static Task WriteAsync(HttpContext context, HealthReport report, ProcessUptime process)
+    /// <summary>
+    /// Runs the checks <paramref name="predicate"/> selects and answers as the health check middleware does: 503 when
+    /// one is unhealthy, else 200 (degraded is still serving), never cached.
+    /// </summary>
+    public static async Task ProbeAsync(HttpContext context, HealthCheckService health, Func<HealthCheckRegistration, bool> predicate, ProcessUptime process)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(health);
+        var report = await health.CheckHealthAsync(predicate, context.RequestAborted);
+        context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        var headers = context.Response.Headers;
+        headers.CacheControl = "no-store, no-cache";
+        headers.Pragma = "no-cache";
+        headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+        await WriteAsync(context, report, process);
+    }
+
+    private static Task WriteAsync(HttpContext context, HealthReport report, ProcessUptime process)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(process);
         context.Response.ContentType = "application/json";
-        var body = new
-        {
-            status = report.Status.ToString(),
-            version = ProcessUptime.Version,
-            startedAt = process.StartedAt.ToUniversalTime(),
-            uptime = process.Uptime,
-            checks = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description, durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 1) }),
-        };
+        var body = new HealthView(
+            report.Status.ToString(),
+            ProcessUptime.Version,
+            process.StartedAt.ToUniversalTime(),
+            process.Uptime,
+            report.Entries.ToDictionary(e => e.Key, e => new HealthCheckView(e.Value.Status.ToString(), e.Value.Description, Math.Round(e.Value.Duration.TotalMilliseconds, 1))));
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), context.RequestAborted);
     }
 
