@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using LdFleet.Functions.Api.Health;
@@ -45,7 +46,13 @@ internal static class ApiServiceCollectionExtensions
         services.AddExceptionHandler<FleetExceptionHandler>();
         services.AddSingleton<ApiLinks>();
         services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        {
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+
+            // Answers are application/json, never inlined into HTML, so the HTML-safe default escaping only makes them
+            // unreadable: a Chinese emulator title came back as \uXXXX runs and a version's '+' as \u002B.
+            options.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        });
 
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ApiOptions>>((kestrel, api) =>
         {

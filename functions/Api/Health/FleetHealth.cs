@@ -5,6 +5,7 @@ using LdFleet.Functions.Storage;
 using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Transport;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace LdFleet.Functions.Api.Health;
 
@@ -55,7 +56,8 @@ internal static class FleetHealth
             process.StartedAt.ToUniversalTime(),
             process.Uptime,
             report.Entries.ToDictionary(e => e.Key, e => new HealthCheckView(e.Value.Status.ToString(), e.Value.Description, Math.Round(e.Value.Duration.TotalMilliseconds, 1))));
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), context.RequestAborted);
+        var json = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, json), context.RequestAborted);
     }
 
     public static async Task<HealthCheckResult> ProbeAsync(Func<CancellationToken, Task> probe, string what, CancellationToken cancellationToken)

@@ -139,6 +139,17 @@ public sealed class OrchestrationTests
     }
 
     [Fact]
+    public async Task Answers_KeepNonAsciiText_AsIs()
+    {
+        var request = Request(EmulatorActions.Add, index: null, parameters: new Dictionary<string, string> { ["title"] = "测试机-1+2" });
+        using var response = await _fixture.Api.PostAsJsonAsync(new Uri("/api/operations", UriKind.Relative), request, OperationStore.Json);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Contains("\"title\":\"测试机-1+2\"", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_UnknownOperation_IsNotFound()
     {
         using var response = await _fixture.Api.PostAsync(new Uri($"/api/operations/{OperationIds.New(DateTimeOffset.UtcNow)}/cancel", UriKind.Relative), null);
