@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using LdFleet.Functions.Operations.Workflows;
 using LdFleet.Protocol.Commands;
 
@@ -55,6 +56,24 @@ internal sealed record OperationInput
             Settings = settings,
         };
     }
+
+    /// <summary>The operation this input starts, before any step: what the orchestration begins from and the API's answer shows.</summary>
+    public Operation ToPendingOperation(string operationId) => new()
+    {
+        Id = operationId,
+        Workflow = Workflow,
+        SiteId = SiteId,
+        HostId = HostId,
+        Index = Index,
+        Parameters = Parameters.ToImmutableDictionary(StringComparer.Ordinal),
+        Script = Steps is null ? [] : [.. Steps],
+        Status = OperationStatus.Pending,
+        CreatedAt = CreatedAt,
+        UpdatedAt = CreatedAt,
+        BatchId = BatchId,
+        BatchItem = BatchItem,
+        CreatedBy = CreatedBy,
+    };
 }
 
 /// <summary>The external events an operation's orchestration waits for.</summary>

@@ -64,22 +64,7 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
             _context = context;
             _input = input;
             _stop = context.WaitForExternalEvent<StopRequest>(OperationEvents.Stop);
-            _op = new Operation
-            {
-                Id = context.InstanceId,
-                Workflow = input.Workflow,
-                SiteId = input.SiteId,
-                HostId = input.HostId,
-                Index = input.Index,
-                Parameters = input.Parameters.ToImmutableDictionary(StringComparer.Ordinal),
-                Script = input.Steps is null ? [] : [.. input.Steps],
-                Status = OperationStatus.Pending,
-                CreatedAt = input.CreatedAt,
-                UpdatedAt = input.CreatedAt,
-                BatchId = input.BatchId,
-                BatchItem = input.BatchItem,
-                CreatedBy = input.CreatedBy,
-            };
+            _op = input.ToPendingOperation(context.InstanceId);
         }
 
         private OperationsOptions Settings => _input.Settings;

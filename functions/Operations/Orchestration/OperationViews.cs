@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using LdFleet.Functions.Operations.Workflows;
 using Microsoft.DurableTask.Client;
@@ -15,22 +14,7 @@ internal static class OperationViews
     public static OperationView Pending(string operationId, OperationInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var operation = new Operation
-        {
-            Id = operationId,
-            Workflow = input.Workflow,
-            SiteId = input.SiteId,
-            HostId = input.HostId,
-            Index = input.Index,
-            Parameters = input.Parameters.ToImmutableDictionary(StringComparer.Ordinal),
-            Script = input.Steps is null ? [] : [.. input.Steps],
-            Status = OperationStatus.Pending,
-            CreatedAt = input.CreatedAt,
-            UpdatedAt = input.CreatedAt,
-            BatchId = input.BatchId,
-            BatchItem = input.BatchItem,
-            CreatedBy = input.CreatedBy,
-        };
+        var operation = input.ToPendingOperation(operationId);
         if (input.Settings is not null && WorkflowCatalog.Exists(input.Workflow) && WorkflowCatalog.Next(operation) is RunStep first)
         {
             operation = operation with { Steps = [Steps.NewAttempt(operationId, first.Name, first.Action, first.Index, first.Parameters, 1, 1, input.CreatedAt, input.Settings)] };
