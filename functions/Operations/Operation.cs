@@ -119,6 +119,9 @@ internal sealed record Operation
 
     public string? CreatedBy { get; init; }
 
+    /// <summary>While the operation waits for its emulator: the operation that holds it (or is first in line).</summary>
+    public string? WaitingFor { get; init; }
+
     public Step? Current => Steps.IsDefaultOrEmpty ? null : Steps[^1];
 }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LdFleet.Functions.Api;
 using LdFleet.Functions.Durable;
+using LdFleet.Functions.Operations.Exclusivity;
 using LdFleet.Functions.Operations.Orchestration;
 using LdFleet.Functions.Operations.Workflows;
 using LdFleet.Functions.Telemetry;
@@ -37,12 +38,14 @@ internal sealed partial class OperationService
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<OperationsOptions> _options;
     private readonly CloudMetrics _metrics;
+    private readonly EmulatorLocks _locks;
     private readonly ILogger<OperationService> _logger;
 
-    public OperationService(DurableClientScope durable, OperationStore store, TimeProvider time, IOptionsMonitor<OperationsOptions> options, CloudMetrics metrics, ILogger<OperationService> logger)
+    public OperationService(DurableClientScope durable, OperationStore store, EmulatorLocks locks, TimeProvider time, IOptionsMonitor<OperationsOptions> options, CloudMetrics metrics, ILogger<OperationService> logger)
     {
         _durable = durable;
         _store = store;
+        _locks = locks;
         _time = time;
         _options = options;
         _metrics = metrics;
@@ -66,6 +69,12 @@ internal sealed partial class OperationService
         var input = OperationInput.From(request, now, _options.CurrentValue, createdBy) with { TraceParent = traceParent, TraceState = traceState };
         var view = OperationViews.Pending(id, input);
         await _store.AddStartedAsync(view, cancellationToken);
+        if (EmulatorLock.For(input.Workflow, input.SiteId, input.HostId, input.Index, input.Steps) is { } emulator)
+        {
+            // Its place in the emulator's line is its arrival: an operation accepted later cannot overtake it.
+            await _locks.JoinAsync(emulator, id, cancellationToken);
+        }
+
         await _durable.Client.ScheduleNewOrchestrationInstanceAsync(TaskNames.Operation, input, new StartOrchestrationOptions(id), cancellationToken);
         _metrics.Transition(request.Workflow, OperationStatus.Pending);
         LogCreated(_logger, id, request.Workflow, request.SiteId, request.HostId, request.Index);

@@ -19,6 +19,12 @@ internal sealed record OperationView(
     string? CreatedBy,
     IReadOnlyList<StepView> Steps)
 {
+    /// <summary>
+    /// While the operation waits for its emulator (mutating operations on one emulator take turns): the operation
+    /// ahead of it. Absent otherwise.
+    /// </summary>
+    public string? WaitingFor { get; init; }
+
     public static OperationView From(Operation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
@@ -38,7 +44,10 @@ internal sealed record OperationView(
             operation.Error,
             operation.BatchId,
             operation.CreatedBy,
-            [.. operation.Steps.Select(StepView.From)]);
+            [.. operation.Steps.Select(StepView.From)])
+        {
+            WaitingFor = operation.WaitingFor,
+        };
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using LdFleet.Functions.Batches;
 using LdFleet.Functions.Durable;
 using LdFleet.Functions.Operations.Cleanup;
+using LdFleet.Functions.Operations.Exclusivity;
 using LdFleet.Functions.Operations.Orchestration;
 
 namespace LdFleet.Functions.Operations;
@@ -32,6 +33,7 @@ internal static class OperationsServiceCollectionExtensions
         services.AddScoped<CleanupJob>();
         services.AddSingleton<OperationStore>();
         services.AddSingleton<SiteCommandQueues>();
+        services.AddSingleton<EmulatorLocks>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<TargetResolver>();
         return builder;

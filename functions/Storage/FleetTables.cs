@@ -20,5 +20,8 @@ internal static class FleetTables
     /// <summary>Uploaded APKs, keyed by content hash.</summary>
     public const string Apps = "apps";
 
-    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Batches, Sites, Audit, Idempotency, Apps];
+    /// <summary>Which operation holds each emulator and which wait for it (one partition per emulator).</summary>
+    public const string EmulatorLocks = "emulatorlocks";
+
+    public static IReadOnlyList<string> All { get; } = [Operations, Relays, Emulators, Batches, Sites, Audit, Idempotency, Apps, EmulatorLocks];
 }

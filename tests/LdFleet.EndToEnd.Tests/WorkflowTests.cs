@@ -47,6 +47,32 @@ public sealed class WorkflowTests : IClassFixture<FleetFixture>
     }
 
     [Fact]
+    public async Task ConcurrentRenamesAndALaunchOfOneEmulator_AllHappen_OneAtATime_LastArrivalWins()
+    {
+        // The hostile run of issue 19: three renames of one emulator at once ran together and two ended NoEffect.
+        var host = _fleet.Hosts[1];
+        const int index = 1;
+        var renamesBefore = host.JournalCount("rename", "--index", "1");
+        string[] titles = ["one-at-a-time-a", "one-at-a-time-b", "one-at-a-time-c"];
+        var launch = StartAsync(_fleet.Api, new { workflow = "launch", siteId = FleetFixture.SiteId, hostId = host.Id, index });
+        var renames = titles.Select(title => StartAsync(_fleet.Api, new
+        {
+            workflow = "rename", siteId = FleetFixture.SiteId, hostId = host.Id, index, parameters = new Dictionary<string, string> { ["title"] = title },
+        })).ToArray();
+
+        var renameLocations = await Task.WhenAll(renames);
+        var ended = await Task.WhenAll(renameLocations.Prepend(await launch).Select(l => _fleet.WaitForTerminalAsync(l, TimeSpan.FromSeconds(120))));
+
+        Assert.All(ended, o => Assert.True(o.Status == "Succeeded", $"{o.Workflow} {o.Status} {o.ErrorCode} {o.Error}\n{_fleet.Diagnostics}"));
+        Assert.Equal(renamesBefore + 3, host.JournalCount("rename", "--index", "1"));
+
+        // Operation ids sort by arrival: the rename that arrived last ran last, and its title stays.
+        var renameIds = ended.Skip(1).Select(o => o.Id).ToArray();
+        var lastTitle = titles[Array.IndexOf(renameIds, renameIds.Max(StringComparer.Ordinal))];
+        Assert.Contains(await host.List2Async(), line => line.StartsWith($"{index},{lastTitle},", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Batch_OverExplicitTargets_RunsEachOnce_AndReportsProgress()
     {
         var host = _fleet.Hosts[0];

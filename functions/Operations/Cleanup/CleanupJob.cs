@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using LdFleet.Functions.Batches;
 using LdFleet.Functions.Durable;
 using LdFleet.Functions.Inventory;
+using LdFleet.Functions.Operations.Exclusivity;
 using LdFleet.Functions.Operations.Orchestration;
 using Microsoft.DurableTask.Client;
 using LdFleet.Functions.Storage;
@@ -28,19 +29,21 @@ internal sealed class CleanupOptions
 }
 
 /// <summary>What one cleanup pass did.</summary>
-internal sealed record CleanupReport(int OperationsPurged, int OperationsExpired, int OperationsReconciled, int BatchesPurged, int InstancesPurged, int RelaysMarkedOffline);
+internal sealed record CleanupReport(int OperationsPurged, int OperationsExpired, int OperationsReconciled, int BatchesPurged, int InstancesPurged, int RelaysMarkedOffline, int EmulatorsFreed = 0);
 
 /// <summary>
 /// Housekeeping: purges finished operations and batches past retention (rows and orchestration history), expires
 /// operations still running far beyond any deadline, brings rows up to date whose orchestration ended without
 /// recording it, and marks relays offline once their heartbeats stop. Reads only key ranges (ids sort by creation
-/// time) and the one-partition relay table.
+/// time), the one-partition relay table, and the emulator lock table (which holds only running and waiting operations):
+/// an emulator held by an operation that ended without handing it on is freed and the next in line woken.
 /// </summary>
 internal sealed partial class CleanupJob
 {
     private readonly OperationStore _operations;
     private readonly DurableClientScope _durable;
     private readonly BatchStore _batches;
+    private readonly EmulatorLocks _locks;
     private readonly TableClient _relays;
     private readonly TimeProvider _time;
     private readonly IOptionsMonitor<CleanupOptions> _options;
@@ -51,6 +54,7 @@ internal sealed partial class CleanupJob
         OperationStore operations,
         DurableClientScope durable,
         BatchStore batches,
+        EmulatorLocks locks,
         TableServiceClient tables,
         TimeProvider time,
         IOptionsMonitor<CleanupOptions> options,
@@ -60,6 +64,7 @@ internal sealed partial class CleanupJob
         _operations = operations;
         _durable = durable;
         _batches = batches;
+        _locks = locks;
         _relays = tables.GetTableClient(FleetTables.Relays);
         _time = time;
         _options = options;
@@ -134,9 +139,52 @@ internal sealed partial class CleanupJob
         var instances = await _durable.Client.PurgeAllInstancesAsync(new PurgeInstancesFilter(CreatedTo: now - options.Retention, Statuses: terminal), cancellation: cancellationToken);
 
         var offline = await MarkRelaysOfflineAsync(now, cancellationToken);
-        var report = new CleanupReport(purged, expired, reconciled, batchesPurged, instances.PurgedInstanceCount, offline);
-        LogCleaned(_logger, report.OperationsPurged, report.OperationsExpired, report.OperationsReconciled, report.BatchesPurged, report.InstancesPurged, report.RelaysMarkedOffline);
+        var freed = await FreeAbandonedEmulatorsAsync(now, cancellationToken);
+        var report = new CleanupReport(purged, expired, reconciled, batchesPurged, instances.PurgedInstanceCount, offline, freed);
+        LogCleaned(_logger, report.OperationsPurged, report.OperationsExpired, report.OperationsReconciled, report.BatchesPurged, report.InstancesPurged, report.RelaysMarkedOffline, report.EmulatorsFreed);
         return report;
+    }
+
+    /// <summary>
+    /// Removes lock rows of operations that ended without handing their emulator on (or whose start never happened),
+    /// and wakes whoever is next. Rows younger than the start grace are left alone: their orchestration may not exist yet.
+    /// </summary>
+    private async Task<int> FreeAbandonedEmulatorsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var freed = 0;
+        var ended = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await foreach (var entry in _locks.ListAsync(cancellationToken))
+        {
+            if (now - entry.Since <= OperationViews.StartGrace)
+            {
+                continue;
+            }
+
+            if (!ended.TryGetValue(entry.OperationId, out var isEnded))
+            {
+                var instance = await _durable.Client.GetInstanceAsync(entry.OperationId, getInputsAndOutputs: false, cancellationToken);
+                ended[entry.OperationId] = isEnded = instance is null || instance.IsCompleted;
+            }
+
+            if (!isEnded)
+            {
+                continue;
+            }
+
+            var next = await _locks.EvictAsync(entry, cancellationToken);
+            if (entry.IsHolder)
+            {
+                LogEmulatorFreed(_logger, entry.OperationId, entry.Emulator.SiteId, entry.Emulator.HostId, entry.Emulator.Index);
+                freed++;
+            }
+
+            if (next is not null)
+            {
+                await _durable.Client.RaiseEventAsync(next, OperationEvents.EmulatorFree, "cleanup", cancellationToken);
+            }
+        }
+
+        return freed;
     }
 
     private async Task<int> MarkRelaysOfflineAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -165,8 +213,11 @@ internal sealed partial class CleanupJob
         return marked;
     }
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Cleanup: {Purged} operations purged, {Expired} expired, {Reconciled} rows brought up to date, {Batches} batches purged, {Instances} more instances purged, {Offline} relays marked offline")]
-    private static partial void LogCleaned(ILogger logger, int purged, int expired, int reconciled, int batches, int instances, int offline);
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Cleanup: {Purged} operations purged, {Expired} expired, {Reconciled} rows brought up to date, {Batches} batches purged, {Instances} more instances purged, {Offline} relays marked offline, {Freed} emulators freed")]
+    private static partial void LogCleaned(ILogger logger, int purged, int expired, int reconciled, int batches, int instances, int offline, int freed);
+
+    [LoggerMessage(EventId = 2305, Level = LogLevel.Warning, Message = "{OperationId}: ended without handing on emulator {SiteId}/{HostId}/{Index}; freed it")]
+    private static partial void LogEmulatorFreed(ILogger logger, string operationId, string siteId, string hostId, int index);
 
     [LoggerMessage(EventId = 2304, Level = LogLevel.Warning, Message = "{OperationId}: still running since {CreatedAt}, past Cleanup:ExpireAfter; told to stop (it ends TimedOut/Expired)")]
     private static partial void LogExpired(ILogger logger, string operationId, DateTimeOffset createdAt);

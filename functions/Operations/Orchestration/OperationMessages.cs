@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LdFleet.Functions.Operations.Exclusivity;
 using LdFleet.Functions.Operations.Workflows;
 using LdFleet.Protocol.Commands;
 
@@ -87,6 +88,9 @@ internal static class OperationEvents
 
     /// <summary>The relay began executing a long command (<see cref="CommandStart"/>).</summary>
     public static string Started(string commandId) => commandId + ":started";
+
+    /// <summary>The emulator this operation waits for may be free: try to take it (the payload is the sender's id).</summary>
+    public const string EmulatorFree = "emulator-free";
 }
 
 /// <summary>Why an operation is told to stop.</summary>
@@ -146,8 +150,25 @@ internal sealed record CommandAnswer
 /// <summary>The relay's report that it began a long command.</summary>
 internal sealed record CommandStart(string CommandId, DateTimeOffset StartedAt);
 
-/// <summary>What the send activity needs: the command and the trace it belongs to.</summary>
-internal sealed record SendCommandInput(EmulatorCommand Command, string? TraceParent, string? TraceState);
+/// <summary>
+/// What the send activity needs: the command, the trace it belongs to, and the emulator the operation must hold
+/// before the command may go (null once it holds it, or when it needs none).
+/// </summary>
+internal sealed record SendCommandInput(EmulatorCommand Command, string? TraceParent, string? TraceState, EmulatorLock? Lock = null);
 
-/// <summary>The end of an operation, for the read models (and its batch, if any).</summary>
-internal sealed record OperationOutcome(OperationView View, int? BatchItem);
+/// <summary>
+/// What the send activity did: put the command on the queue, or nothing because another operation is ahead of this one
+/// for the emulator (<see cref="LockGrant"/>: <paramref name="Recheck"/> asks to look again after the start grace).
+/// </summary>
+internal sealed record SendCommandResult(string? WaitingFor, bool Recheck = false)
+{
+    public static SendCommandResult Sent { get; } = new((string?)null);
+
+    public bool IsSent => WaitingFor is null;
+}
+
+/// <summary>
+/// The end of an operation, for the read models (and its batch, if any), and the emulator it held or waited for, to
+/// hand on.
+/// </summary>
+internal sealed record OperationOutcome(OperationView View, int? BatchItem, EmulatorLock? Lock = null);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using LdFleet.Functions.Batches.Orchestration;
 using LdFleet.Functions.Durable;
+using LdFleet.Functions.Operations.Exclusivity;
 using LdFleet.Functions.Operations.Workflows;
 using LdFleet.Protocol.Commands;
 using Microsoft.DurableTask;
@@ -30,15 +31,21 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
             throw new InvalidOperationException($"Operation {context.InstanceId} has no readable input (workflow '{input?.Workflow}').");
         }
 
-        var view = await new OperationRun(context, input).RunAsync();
+        var emulator = EmulatorLock.For(input.Workflow, input.SiteId, input.HostId, input.Index, input.Steps);
+        var view = await new OperationRun(context, input, emulator).RunAsync();
         try
         {
-            await context.CallActivityAsync(TaskNames.RecordOperation, new OperationOutcome(view, input.BatchItem), ActivityRetry.ReadModel);
+            var next = await context.CallActivityAsync<string?>(TaskNames.RecordOperation, new OperationOutcome(view, input.BatchItem, emulator), ActivityRetry.ReadModel);
+            if (next is not null && next != context.InstanceId)
+            {
+                // The emulator is free: wake the next in line (part of this episode's checkpoint, so never lost).
+                context.SendEvent(next, OperationEvents.EmulatorFree, context.InstanceId);
+            }
         }
         catch (TaskFailedException ex)
         {
             // The operation is done either way; the API reads its state from the orchestration, the cleanup brings the
-            // read model up to date and a batch's periodic check learns the end from the instance.
+            // read model up to date, frees the emulator, and a batch's periodic check learns the end from the instance.
             context.CreateReplaySafeLogger<OperationOrchestrator>().LogWarning(ex, "{OperationId}: recording the end in the read models failed", context.InstanceId);
         }
 
@@ -59,10 +66,14 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
         private readonly Task<StopRequest> _stop;
         private Operation _op;
 
-        public OperationRun(TaskOrchestrationContext context, OperationInput input)
+        // The emulator this operation must hold before its first command goes; null once it holds it (or needs none).
+        private EmulatorLock? _toAcquire;
+
+        public OperationRun(TaskOrchestrationContext context, OperationInput input, EmulatorLock? emulator)
         {
             _context = context;
             _input = input;
+            _toAcquire = emulator;
             _stop = context.WaitForExternalEvent<StopRequest>(OperationEvents.Stop);
             _op = input.ToPendingOperation(context.InstanceId);
         }
@@ -119,7 +130,26 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
                     return;
                 }
 
-                var sent = await SendAsync(CommandFor(step));
+                var (sent, waitingFor, recheck) = await SendAsync(CommandFor(step), _toAcquire);
+                if (waitingFor is not null)
+                {
+                    // Another operation has the emulator: wait for it to hand it on, then send with deadlines counted
+                    // from then (the wait is not the relay's fault).
+                    _op = _op with { WaitingFor = waitingFor, UpdatedAt = Now };
+                    Publish();
+                    if (!await WaitForTurnAsync(recheck))
+                    {
+                        Stop(_stop.Result, step);
+                        return;
+                    }
+
+                    _op = _op with { WaitingFor = null };
+                    step = step with { SendAt = Now, DeliverBy = Now + Settings.DeliveryTimeout, AnswerBy = AnswerBy(step.Action, step.Parameters, Now) };
+                    Replace(step);
+                    continue;
+                }
+
+                _toAcquire = null;
                 if (sent is not null)
                 {
                     // The broker stayed out of reach until the command could no longer be delivered in time.
@@ -260,18 +290,39 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
             }
         }
 
-        /// <summary>Sends one command; returns null when it is on the queue, else why it could not be sent in time.</summary>
-        private async Task<string?> SendAsync(EmulatorCommand command)
+        /// <summary>
+        /// Sends one command once the operation holds <paramref name="emulator"/> (when given). Returns (null, null) when
+        /// it is on the queue; the operation holding the emulator when it is not this one's turn yet; else why it could
+        /// not be sent in time.
+        /// </summary>
+        private async Task<(string? Error, string? WaitingFor, bool Recheck)> SendAsync(EmulatorCommand command, EmulatorLock? emulator = null)
         {
             try
             {
-                await _context.CallActivityAsync(TaskNames.SendCommand, new SendCommandInput(command, _input.TraceParent, _input.TraceState), ActivityRetry.Send(Settings.DeliveryTimeout));
-                return null;
+                var result = await _context.CallActivityAsync<SendCommandResult>(
+                    TaskNames.SendCommand, new SendCommandInput(command, _input.TraceParent, _input.TraceState, emulator), ActivityRetry.Send(Settings.DeliveryTimeout));
+                return (null, result.WaitingFor, result.Recheck);
             }
             catch (TaskFailedException ex)
             {
-                return ex.FailureDetails.ErrorMessage;
+                return (ex.FailureDetails.ErrorMessage, null, false);
             }
+        }
+
+        /// <summary>
+        /// Waits until the emulator may be free (the one ahead ended and woke this one) or a stop request comes; false
+        /// when stopped. With <paramref name="recheck"/> it also looks again after the start grace: the one ahead is a
+        /// start not yet confirmed, which may never have happened and then wakes nobody.
+        /// </summary>
+        private async Task<bool> WaitForTurnAsync(bool recheck)
+        {
+            using var wait = new CancellationTokenSource();
+            var turn = _context.WaitForExternalEvent<string>(OperationEvents.EmulatorFree, wait.Token);
+            var winner = recheck
+                ? await Task.WhenAny(turn, _stop, _context.CreateTimerNotBefore(Now + EmulatorLocks.StartGrace, wait.Token))
+                : await Task.WhenAny(turn, _stop);
+            DurableTimers.CancelNow(wait);
+            return winner != _stop;
         }
 
         /// <summary>Tells the relay to stop a command it may hold (it answers a not-yet-received one as Cancelled).</summary>

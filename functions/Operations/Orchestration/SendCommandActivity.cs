@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using LdFleet.Functions.Operations.Exclusivity;
 using LdFleet.Protocol.Commands;
 using LdFleet.Protocol.Sites;
 using LdFleet.Protocol.Telemetry;
@@ -9,27 +10,34 @@ using Microsoft.DurableTask;
 namespace LdFleet.Functions.Operations.Orchestration;
 
 /// <summary>
-/// Puts one command on its site's queue. Durable Task runs activities at least once; the message id is the command id
-/// and the relay's journal answers a command it has seen from its record, so a second send changes nothing.
+/// Puts one command on its site's queue, once the operation holds its emulator. Durable Task runs activities at least
+/// once; the message id is the command id and the relay's journal answers a command it has seen from its record, so a
+/// second send changes nothing.
 /// </summary>
-internal sealed partial class SendCommandActivity : TaskActivity<SendCommandInput, bool>
+/// <remarks>
+/// Taking the emulator (<see cref="EmulatorLocks"/>) happens here rather than in an activity of its own: every
+/// activity costs a dozen storage requests of the task hub, and an emulator nobody else uses is the common case.
+/// </remarks>
+internal sealed partial class SendCommandActivity : TaskActivity<SendCommandInput, SendCommandResult>
 {
     // Slack beyond the delivery deadline before the broker may drop the message; the relay answers late commands
     // as Expired, which is more useful than a silent broker expiry.
     private static readonly TimeSpan MessageTtlSlack = TimeSpan.FromMinutes(5);
 
     private readonly SiteCommandQueues _queues;
+    private readonly EmulatorLocks _locks;
     private readonly TimeProvider _time;
     private readonly ILogger<SendCommandActivity> _logger;
 
-    public SendCommandActivity(SiteCommandQueues queues, TimeProvider time, ILogger<SendCommandActivity> logger)
+    public SendCommandActivity(SiteCommandQueues queues, EmulatorLocks locks, TimeProvider time, ILogger<SendCommandActivity> logger)
     {
         _queues = queues;
+        _locks = locks;
         _time = time;
         _logger = logger;
     }
 
-    public override async Task<bool> RunAsync(TaskActivityContext context, SendCommandInput input)
+    public override async Task<SendCommandResult> RunAsync(TaskActivityContext context, SendCommandInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var command = input.Command;
@@ -40,6 +48,16 @@ internal sealed partial class SendCommandActivity : TaskActivity<SendCommandInpu
             ["HostId"] = command.HostId,
             ["CommandId"] = command.CommandId,
         });
+        if (input.Lock is { } emulator)
+        {
+            var grant = await _locks.AcquireAsync(emulator, command.OperationId, CancellationToken.None);
+            if (!grant.Granted)
+            {
+                LogQueued(_logger, command.OperationId, emulator.Index, grant.Behind);
+                return new SendCommandResult(grant.Behind, grant.Recheck);
+            }
+        }
+
         using var span = StartSendSpan(input);
         try
         {
@@ -53,7 +71,7 @@ internal sealed partial class SendCommandActivity : TaskActivity<SendCommandInpu
                 new OutboundMessage(body) { TimeToLive = ttl > TimeSpan.Zero ? ttl : MessageTtlSlack, MessageId = command.CommandId, TraceParent = traceParent },
                 CancellationToken.None);
             LogSent(_logger, command.OperationId, command.CommandId, command.Action);
-            return true;
+            return SendCommandResult.Sent;
         }
         catch (Exception ex)
         {
@@ -83,6 +101,9 @@ internal sealed partial class SendCommandActivity : TaskActivity<SendCommandInpu
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "{OperationId}: sent {CommandId} ({Action})")]
     private static partial void LogSent(ILogger logger, string operationId, string commandId, string action);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "{OperationId}: emulator {Index} is busy with {WaitingFor}; waiting for its turn")]
+    private static partial void LogQueued(ILogger logger, string operationId, int index, string? waitingFor);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "{OperationId}: sending {CommandId} failed; Durable Task retries it")]
     private static partial void LogSendFailed(ILogger logger, Exception exception, string operationId, string commandId);
