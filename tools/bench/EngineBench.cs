@@ -30,10 +30,10 @@ internal static class EngineBench
         derived.Add(("Azurite raw: queue sends/s (16 concurrent writers)", queueRate));
 
         // Storage transactions per operation, Storage Queues transport: every table and queue request counts.
-        using (var sim = await SimulatedHost.CreateAsync("host-1", 8))
+        using (var sim = await SimulatedHost.CreateAsync("host-1", 16))
         await using (var fleet = await Fleet.StartAsync(azurite.ConnectionString, azurite.ConnectionString, [sim], relayConcurrency: 8))
         {
-            var single = await fleet.TransactionsPerOperationAsync(iterations, 16, i => new { workflow = "launch", siteId = SiteId, hostId = "host-1", index = i % 8 });
+            var single = await fleet.TransactionsPerOperationAsync(iterations, 16, i => new { workflow = "launch", siteId = SiteId, hostId = "host-1", index = i % 16 });
             derived.Add(("storage transactions per single-step operation (cloud app, Storage Queues, 16 clients)", single.Total));
             Console.Error.WriteLine(derived[^1]);
             derived.Add(("  of which table requests", single.Tables));
@@ -185,18 +185,14 @@ internal static class EngineBench
 
             // Steady state: clients keep operations in flight, as a busy fleet would. Polls of an idle
             // results queue are a cost of time, not of operations, and would dominate a one-at-a-time run.
+            // Client k runs operations k, k + clients, ...: with one emulator per client (request(i) targets
+            // i % clients) no operation waits for another's emulator.
             var before = await CountersAsync();
-            using var gate = new SemaphoreSlim(clients);
-            await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(async k =>
             {
-                await gate.WaitAsync();
-                try
+                for (var i = k; i < count; i += clients)
                 {
                     await RunAsync(request(i));
-                }
-                finally
-                {
-                    gate.Release();
                 }
             }));
 

@@ -94,10 +94,10 @@ internal static class FullBench
         }
 
         Progress.WriteLine("[bench] storage requests and messages per operation (Storage Queues)");
-        using (var sim = await SimulatedHost.CreateAsync("host-1", 8))
+        using (var sim = await SimulatedHost.CreateAsync("host-1", 16))
         await using (var fleet = await EngineBench.Fleet.StartAsync(azurite.ConnectionString, azurite.ConnectionString, [sim], relayConcurrency: 8))
         {
-            var single = await fleet.CostPerOperationAsync(profile.SingleStepOperations, 16, i => new { workflow = "launch", siteId = EngineBench.SiteId, hostId = "host-1", index = i % 8 });
+            var single = await fleet.CostPerOperationAsync(profile.SingleStepOperations, 16, i => new { workflow = "launch", siteId = EngineBench.SiteId, hostId = "host-1", index = i % 16 });
             Add(new("storage", "single-step operation: storage requests (tables + queues + blobs, Durable Task backend included)", single.Total, "/op"));
             Add(new("storage", "single-step operation: table requests", single.Tables, "/op"));
             Add(new("storage", "single-step operation: queue requests", single.Queues, "/op"));
