@@ -31,6 +31,16 @@ public sealed class CliUnitTests
     }
 
     [Fact]
+    public void WatchLine_OfAnOperationWaitingForItsEmulator_SaysWhoIsAhead()
+    {
+        using var waiting = System.Text.Json.JsonDocument.Parse("""{"id":"b","workflow":"rename","status":"Pending","waitingFor":"a","steps":[{"name":"status","status":"Pending","attempt":1}]}""");
+        using var running = System.Text.Json.JsonDocument.Parse("""{"id":"b","workflow":"rename","status":"Running","waitingFor":null,"steps":[]}""");
+
+        Assert.Equal("operation b rename Pending: step status Pending, waiting for operation a on this emulator", Watcher.Describe(waiting.RootElement));
+        Assert.Equal("operation b rename Running", Watcher.Describe(running.RootElement));
+    }
+
+    [Fact]
     public void Eta_NoProgressYet_IsUnknown()
     {
         var eta = new EtaEstimator();

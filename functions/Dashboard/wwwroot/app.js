@@ -556,7 +556,7 @@ async function loadOperations() {
   state.operations = items.reverse().slice(0, 100);
   reconcile($('#operations tbody'), state.operations, o => o.id, (row, o) => {
     const target = `${o.siteId}/${o.hostId}${o.index === null || o.index === undefined ? '' : ' #' + o.index}`;
-    setCells(row, JSON.stringify([o.status, o.errorCode]), () => {
+    setCells(row, JSON.stringify([o.status, o.errorCode, o.waitingFor]), () => {
       const show = el('button', { type: 'button', 'aria-label': `Steps of ${o.workflow} on ${target}` }, 'Steps');
       show.addEventListener('click', () => showDetail(o.id));
       return [
@@ -564,11 +564,16 @@ async function loadOperations() {
         el('th', { scope: 'row' }, o.workflow),
         el('td', {}, target),
         el('td', {}, badge(o.status)),
-        el('td', {}, o.errorCode ? `${o.errorCode}: ${o.error ?? ''}` : ''),
+        el('td', {}, o.errorCode ? `${o.errorCode}: ${o.error ?? ''}` : waitingText(o)),
         el('td', {}, show),
       ];
     });
   });
+}
+
+// Mutating operations on one emulator take turns: say whose turn it is rather than show a silent Pending.
+function waitingText(o) {
+  return o.waitingFor ? `Waiting for operation ${o.waitingFor} on this emulator` : '';
 }
 
 async function showDetail(id) {
@@ -591,7 +596,8 @@ async function loadDetail() {
   $('#operation-summary').replaceChildren(
     'Status ', badge(o.status), ` — id ${o.id}, created ${new Date(o.createdAt).toLocaleString()}`,
     o.completedAt ? `, finished ${new Date(o.completedAt).toLocaleString()}` : '',
-    o.error ? ` — ${o.errorCode}: ${o.error}` : '');
+    o.error ? ` — ${o.errorCode}: ${o.error}` : '',
+    o.waitingFor ? ` — ${waitingText(o)}` : '');
   reconcile($('#steps tbody'), o.steps, s => s.name, (row, s) => {
     setCells(row, JSON.stringify(s), () => [
       el('th', { scope: 'row' }, s.name),

@@ -201,6 +201,12 @@ internal sealed class Watcher
             line += $": step {Fields.Of(step, "name")} {Fields.Of(step, "status")}{(attempt > 1 ? $" (attempt {attempt})" : "")}";
         }
 
+        // Mutating operations on one emulator take turns; a waiting one says whose turn it is.
+        if (Fields.Of(operation, "waitingFor") is { Length: > 0 } waitingFor)
+        {
+            line += $", waiting for operation {waitingFor} on this emulator";
+        }
+
         return line;
     }
 
