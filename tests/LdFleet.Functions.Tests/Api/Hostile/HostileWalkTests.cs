@@ -32,13 +32,13 @@ namespace LdFleet.Functions.Tests.Api.Hostile;
 /// <item>a request to a mutating operation, each of which the generator gives something the app must refuse, never gets a
 /// 2xx whoever calls, and afterwards the fleet's state (tables but audit and idempotency, queues, blobs) is as before.</item>
 /// </list>
-/// <c>LDFLEET_HOSTILE_REQUESTS</c> sets the number of requests (default 3,000; <c>./dev.sh bench --reliability</c> runs
+/// <c>LDFLEET_HOSTILE_REQUESTS</c> sets the number of requests (default 2,000; <c>./dev.sh bench --reliability</c> runs
 /// 5,000); a failure prints CsCheck's seed (<c>CsCheck_Seed</c> replays it). The counts by caller and status class are
 /// printed and written to artifacts/reliability/hostile-input.md (git-ignored).
 /// </summary>
 public sealed class HostileWalkTests : IAsyncLifetime
 {
-    private const int DefaultRequests = 3000;
+    private const int DefaultRequests = 2000;
 
     /// <summary>However few requests are asked for, every operation is walked at least this often.</summary>
     private const int MinimumRounds = 10;
