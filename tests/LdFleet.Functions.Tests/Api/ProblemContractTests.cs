@@ -155,6 +155,37 @@ public sealed class ProblemContractTests
         await readerPatch.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
     }
 
+    /// <summary>
+    /// Found by the hostile walk: an endpoint whose handler takes a JSON body (StartBatch) has routing refuse other content
+    /// types with a 415 endpoint of its own, which only the fallback policy covered, so a caller without the role got the
+    /// 415 instead of its 403. The role is checked first, as on every other answer; a caller with it gets the 415.
+    /// </summary>
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("multipart/form-data; boundary=x")]
+    public async Task WrongContentType_IsForbiddenFirst_ForACallerWithoutTheRole(string contentType)
+    {
+        using var reader = _fixture.SelfHosted.Client(FleetRoles.Read);
+        using var operator_ = _fixture.SelfHosted.Client(FleetRoles.Operate);
+        using var anonymous = _fixture.SelfHosted.Anonymous();
+
+        using var forbidden = await reader.PostAsync(new Uri("/api/batches", UriKind.Relative), Body("{}", contentType));
+        using var unsupported = await operator_.PostAsync(new Uri("/api/batches", UriKind.Relative), Body("{}", contentType));
+        using var unauthorized = await anonymous.PostAsync(new Uri("/api/batches", UriKind.Relative), Body("{}", contentType));
+
+        await forbidden.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await unsupported.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        await unauthorized.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    private static StringContent Body(string text, string contentType)
+    {
+        var content = new StringContent(text, Encoding.UTF8);
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
     private static HttpClient WithAccept(HttpClient client, string accept)
     {
         client.DefaultRequestHeaders.Accept.Clear();
