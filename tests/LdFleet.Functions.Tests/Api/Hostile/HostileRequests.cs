@@ -55,6 +55,9 @@ internal sealed record HostileRequest(
     string? ContentType,
     string? Refusal)
 {
+    /// <summary>Every path value is non-empty, so routing finds the operation's endpoint (an empty one leaves "//" in the path).</summary>
+    public bool Routable { get; init; } = true;
+
     public HttpRequestMessage Build(IReadOnlyDictionary<AuthKind, string> tokens)
     {
         var request = new HttpRequestMessage(new HttpMethod(Operation.Method), new Uri(Target, UriKind.Relative));
@@ -207,7 +210,7 @@ internal sealed class HostileRequests
                     headers.Add(new("Idempotency-Key", key));
                 }
 
-                return new HostileRequest(operation, t.Item2, path + query, headers, body.Text, body.Raw, body.ContentType, t.Item1);
+                return new HostileRequest(operation, t.Item2, path.Target + query, headers, body.Text, body.Raw, body.ContentType, t.Item1) { Routable = path.Routable };
             }));
     }
 
@@ -248,17 +251,17 @@ internal sealed class HostileRequests
         return refusals;
     }
 
-    private Gen<string> Path(ApiOperation operation, string? refusal, int pick)
+    private Gen<(string Target, bool Routable)> Path(ApiOperation operation, string? refusal, int pick)
     {
         var parameters = operation.InPath.ToList();
         var refused = refusal == "path" ? parameters[pick % parameters.Count].Name : null;
-        var path = Gen.Const(operation.Path);
+        var path = Gen.Const((Target: operation.Path, Routable: true));
         foreach (var parameter in parameters)
         {
             var value = parameter.Name == refused
                 ? Refused(parameter)
                 : Gen.Frequency((2, Plausible(parameter)), (1, AnyValue(parameter).Where(v => v is not ("." or "..") && !v.Contains('\0', StringComparison.Ordinal))));
-            path = Gen.Select(path, value, (p, v) => p.Replace("{" + parameter.Name + "}", Uri.EscapeDataString(Scalar(v)), StringComparison.Ordinal));
+            path = Gen.Select(path, value, (p, v) => (p.Target.Replace("{" + parameter.Name + "}", Uri.EscapeDataString(Scalar(v)), StringComparison.Ordinal), p.Routable && v.Length > 0));
         }
 
         return path;

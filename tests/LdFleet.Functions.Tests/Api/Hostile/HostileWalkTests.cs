@@ -28,7 +28,7 @@ namespace LdFleet.Functions.Tests.Api.Hostile;
 /// <list type="bullet">
 /// <item>never a 5xx; every 4xx is application/problem+json whose <c>status</c> is the HTTP status;</item>
 /// <item>a caller without a valid token gets exactly 401 from every protected operation (its 401 comes before anything
-/// else is checked); a valid token without the operation's role (or a higher one) never gets a 2xx;</item>
+/// else is checked); a valid token without the operation's role (or a higher one) gets exactly 403 (never a 2xx);</item>
 /// <item>a request to a mutating operation, each of which the generator gives something the app must refuse, never gets a
 /// 2xx whoever calls, and afterwards the fleet's state (tables but audit and idempotency, queues, blobs) is as before.</item>
 /// </list>
@@ -178,9 +178,12 @@ public sealed class HostileWalkTests : IAsyncLifetime
             return "a caller without a valid token got something else than 401";
         }
 
-        if (!operation.Anonymous && request.Auth.IsValid() && !request.Auth.Satisfies(operation.Role!) && success)
+        // Authorization runs once routing has found the endpoint and before anything reads the request, so a caller
+        // without the role gets exactly 403 whatever else is wrong; where routing finds no endpoint (an empty path
+        // value) the fallback policy lets any signed-in caller through to a 404 or 405, never a 2xx.
+        if (!operation.Anonymous && request.Auth.IsValid() && !request.Auth.Satisfies(operation.Role!) && (request.Routable ? status != 403 : success))
         {
-            return $"a caller without {operation.Role} got a 2xx";
+            return $"a caller without {operation.Role} got {status}, not 403";
         }
 
         if (operation.Mutating && success)
