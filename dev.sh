@@ -4,7 +4,8 @@
 #   ./dev.sh up --servicebus   the same with commands on Service Bus: the SDK against the in-repo test broker
 #   ./dev.sh test   build and run every test (each test assembly starts and stops its own Azurite)
 #   ./dev.sh bench [--quick]         build, then run every benchmark on one local stack and print one table
-#   ./dev.sh bench --reliability     the fault matrix and a short soak, with a table of counts per fault
+#   ./dev.sh bench --reliability     the fault matrix and a short soak, with a table of counts per fault, and the
+#                                    hostile-input walk at 5,000 requests with its counts per caller
 #   ./dev.sh bench --soak [minutes]  the mixed-workload memory soak (30 minutes unless given)
 #   ./dev.sh token [Fleet.Read|Fleet.Operate|Fleet.Admin]   print a development-issuer token for the local API
 set -euo pipefail
@@ -139,6 +140,12 @@ cmd_bench() {
       local status=0
       dotnet test tests/LdFleet.Reliability.Tests -c "$configuration" --no-build -nologo --filter "Category=Reliability" || status=$?
       [ ! -f artifacts/reliability/fault-matrix.md ] || cat artifacts/reliability/fault-matrix.md
+      # The hostile-input walk over every operation of the OpenAPI document, at bench size; it writes its own table.
+      log "walking every API operation with 5,000 hostile requests"
+      rm -f artifacts/reliability/hostile-input.md
+      LDFLEET_HOSTILE_REQUESTS=5000 dotnet test tests/LdFleet.Functions.Tests -c "$configuration" --no-build -nologo \
+        --filter "FullyQualifiedName~HostileWalkTests" || status=$?
+      [ ! -f artifacts/reliability/hostile-input.md ] || cat artifacts/reliability/hostile-input.md
       return "$status"
       ;;
     soak)

@@ -93,13 +93,16 @@ internal static class ApiServiceCollectionExtensions
     /// each HTTP function, see <c>Hosting/Functions/FunctionsApi</c>). Order matters: the caller is authenticated before
     /// it is rate limited (limits are per caller), and mutating calls are audited with the final outcome, including
     /// refusals by authorization. Request bodies are prepared after authorization (an unauthenticated caller gets its
-    /// 401 first) and before the endpoint's binder reads them.
+    /// 401 first) and before the endpoint's binder reads them. Routing's own 405 and 415 answers are authorized like the
+    /// endpoints they answer for (<see cref="RoutingRejectionsMiddleware"/>), so a wrong method on an anonymous path is a
+    /// 405 for everyone, and a caller without the role gets its 403 before a 415.
     /// </summary>
     public static IApplicationBuilder UseFleetPipeline(this IApplicationBuilder app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();
+        app.UseMiddleware<RoutingRejectionsMiddleware>();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseFleetAudit();
@@ -118,7 +121,7 @@ internal static class ApiServiceCollectionExtensions
 
         // Route handlers rather than MapHealthChecks, whose endpoints carry no handler and so are left out of the
         // OpenAPI document: the probes are part of the contract (load balancers, the hostile-input walk). MapGet also
-        // makes any other method a 405.
+        // makes any other method a 405, anonymous callers included (RoutingRejectionsMiddleware).
         endpoints.MapGet("/health/live", (HttpContext context, HealthCheckService health) => FleetHealth.ProbeAsync(context, health, _ => false, process))
             .AllowAnonymous().DisableRateLimiting().WithName("Live").WithTags(ApiTags.Health)
             .WithSummary("Liveness probe")

@@ -12,7 +12,8 @@ namespace LdFleet.Functions.Tests.Api;
 
 /// <summary>
 /// Issue 19, items 5 and 7: every error is problem+json whatever the Accept header says, a body that is not JSON is a
-/// client error (a 400, logged as such, never as an unhandled exception), and the health endpoints answer GET only.
+/// client error (a 400, logged as such, never as an unhandled exception), and the health endpoints answer GET only
+/// (another method is a 405 for every caller).
 /// </summary>
 [Collection("api")]
 public sealed class ProblemContractTests
@@ -112,28 +113,77 @@ public sealed class ProblemContractTests
     }
 
     /// <summary>
-    /// Item 7: a POST to a health endpoint was a 200. The endpoints answer GET only; another method is a 405 for a
-    /// signed-in caller. An anonymous one gets the 401 of the fallback policy, which covers every answer that is not
-    /// an anonymous endpoint's (the 405 is routing's own endpoint), so it learns nothing about methods either way.
+    /// Item 7: a POST to a health endpoint was a 200. The endpoints answer GET only; another method is a 405 with
+    /// <c>Allow: GET</c> for every caller. Anonymous callers got the fallback policy's 401 instead (routing's 405 endpoint
+    /// has no metadata, so the policy applied to it): probes are anonymous, and the 401 told them to sign in to a path
+    /// that needs no token. Over real HTTP, as a load balancer misconfigured with POST would see it.
     /// </summary>
     [Theory]
-    [InlineData("/health/ready")]
-    [InlineData("/health/live")]
-    public async Task Health_AnswersGetOnly(string path)
+    [InlineData("/health/ready", "POST")]
+    [InlineData("/health/ready", "DELETE")]
+    [InlineData("/health/live", "POST")]
+    [InlineData("/health/live", "PUT")]
+    public async Task Health_AnswersGetOnly_With405ForEveryCaller(string path, string method)
     {
         using var anonymous = _fixture.SelfHosted.Anonymous();
         using var reader = _fixture.SelfHosted.Client(FleetRoles.Read);
 
-        using var post = await reader.PostAsync(new Uri(path, UriKind.Relative), Json("{}"));
-        using var delete = await reader.DeleteAsync(new Uri(path, UriKind.Relative));
-        using var anonymousPost = await anonymous.PostAsync(new Uri(path, UriKind.Relative), Json("{}"));
+        using var signedIn = await reader.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = Json("{}") });
+        using var anonymousWrong = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = Json("{}") });
         using var get = await anonymous.GetAsync(new Uri(path, UriKind.Relative));
 
-        await post.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
-        Assert.Equal("GET", string.Join(",", post.Content.Headers.Allow));
-        await delete.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
-        await anonymousPost.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        foreach (var response in new[] { signedIn, anonymousWrong })
+        {
+            await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+            Assert.Equal("GET", string.Join(",", response.Content.Headers.Allow));
+        }
+
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+    }
+
+    /// <summary>The 405 is anonymous only where the path is: a wrong method on an API path is still a 401 without a token.</summary>
+    [Fact]
+    public async Task WrongMethod_OnAProtectedPath_Is401WithoutAToken()
+    {
+        using var anonymous = _fixture.SelfHosted.Anonymous();
+        using var reader = _fixture.SelfHosted.Client(FleetRoles.Read);
+
+        using var anonymousPatch = await anonymous.PatchAsync(new Uri("/api/sites", UriKind.Relative), Json("{}"));
+        using var readerPatch = await reader.PatchAsync(new Uri("/api/sites", UriKind.Relative), Json("{}"));
+
+        await anonymousPatch.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        await readerPatch.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+    }
+
+    /// <summary>
+    /// Found by the hostile walk: an endpoint whose handler takes a JSON body (StartBatch) has routing refuse other content
+    /// types with a 415 endpoint of its own, which only the fallback policy covered, so a caller without the role got the
+    /// 415 instead of its 403. The role is checked first, as on every other answer; a caller with it gets the 415.
+    /// </summary>
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("multipart/form-data; boundary=x")]
+    public async Task WrongContentType_IsForbiddenFirst_ForACallerWithoutTheRole(string contentType)
+    {
+        using var reader = _fixture.SelfHosted.Client(FleetRoles.Read);
+        using var operator_ = _fixture.SelfHosted.Client(FleetRoles.Operate);
+        using var anonymous = _fixture.SelfHosted.Anonymous();
+
+        using var forbidden = await reader.PostAsync(new Uri("/api/batches", UriKind.Relative), Body("{}", contentType));
+        using var unsupported = await operator_.PostAsync(new Uri("/api/batches", UriKind.Relative), Body("{}", contentType));
+        using var unauthorized = await anonymous.PostAsync(new Uri("/api/batches", UriKind.Relative), Body("{}", contentType));
+
+        await forbidden.AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await unsupported.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        await unauthorized.AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    private static StringContent Body(string text, string contentType)
+    {
+        var content = new StringContent(text, Encoding.UTF8);
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
     }
 
     private static HttpClient WithAccept(HttpClient client, string accept)

@@ -6,8 +6,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace LdFleet.Functions.Tests.Security;
 
@@ -128,8 +126,8 @@ public sealed class RoleMatrixTests
         {
             ("no token", null, null),
             ("garbage token", "not-a-jwt", null),
-            ("wrong key", Forged(signingKey: new byte[32], roles: [FleetRoles.Admin]), null),
-            ("expired", Expired(), null),
+            ("wrong key", TestTokens.WrongKey(FleetRoles.Admin), null),
+            ("expired", TestTokens.Expired(FleetRoles.Admin), null),
             ("no role", FleetApp.Token(null), null),
             ("Read", FleetApp.Token(FleetRoles.Read), Access.Read),
             ("Operate", FleetApp.Token(FleetRoles.Operate), Access.Operate),
@@ -208,16 +206,4 @@ public sealed class RoleMatrixTests
         .Replace("{documentName}", "v1", StringComparison.Ordinal)
         .Replace("{documentName?}", "", StringComparison.Ordinal)
         .Replace("{**path}", "app.js", StringComparison.Ordinal);
-
-    private static string Forged(byte[] signingKey, string[] roles) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-    {
-        Issuer = new Functions.Api.Security.DevIssuerOptions().Issuer,
-        Audience = new Functions.Api.Security.DevIssuerOptions().Audience,
-        Expires = DateTime.UtcNow.AddHours(1),
-        Claims = new Dictionary<string, object> { ["oid"] = Guid.NewGuid().ToString(), ["roles"] = roles },
-        SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(signingKey), SecurityAlgorithms.HmacSha256),
-    });
-
-    private static string Expired() => DevTokenIssuer.Mint(
-        new Functions.Api.Security.DevIssuerOptions { Enabled = true, SigningKey = ApiFixture.SigningKey }, "late", [FleetRoles.Admin], DateTimeOffset.UtcNow.AddHours(-2), TimeSpan.FromMinutes(5));
 }
