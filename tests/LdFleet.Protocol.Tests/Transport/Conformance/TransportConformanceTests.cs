@@ -142,6 +142,7 @@ public abstract class TransportConformanceTests
         await Factory.Open(name).SendBatchAsync([.. Enumerable.Range(0, Count).Select(i => new OutboundMessage(BinaryData.FromString($"op-{i}")))], default);
 
         var runs = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var errors = new ConcurrentQueue<string>();
         var lastDelivery = DateTimeOffset.UtcNow;
         using var stop = new CancellationTokenSource();
         var queue = Factory.Open(name);
@@ -160,7 +161,12 @@ public abstract class TransportConformanceTests
                     // The outage took the completion: the message comes back when its lock lapses, and is not run again.
                 }
             },
-            _ => Task.CompletedTask,
+            error =>
+            {
+                // Kept for the failure message: what the consumer saw is how a stall after the restart gets explained.
+                errors.Enqueue($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {error.GetType().Name}: {error.Message}");
+                return Task.CompletedTask;
+            },
             stop.Token);
 
         await Poll.UntilAsync(() => Task.FromResult(runs.Count), n => n >= Count / 4, Deadline * 4, "a quarter of the operations to run");
@@ -177,7 +183,7 @@ public abstract class TransportConformanceTests
         catch (TimeoutException ex)
         {
             var missing = Enumerable.Range(0, Count).Select(i => $"op-{i}").Where(b => !runs.ContainsKey(b));
-            throw new TimeoutException($"{ex.Message}; never run: {string.Join(", ", missing)}\n{DescribeBroker()}", ex);
+            throw new TimeoutException($"{ex.Message}; never run: {string.Join(", ", missing)}\n{DescribeBroker()}\nconsumer errors (last 20 of {errors.Count}):\n{string.Join('\n', errors.TakeLast(20))}", ex);
         }
 
         await stop.CancelAsync();
