@@ -110,47 +110,57 @@ internal sealed class EmulatorLocks
 
     /// <summary>
     /// Confirms the operation's place in line (taking one if the API could not) and takes the emulator if it is free
-    /// and the operation is first in line.
+    /// and the operation is first in line. Two table requests either way when the API took the place: the line's
+    /// read, then one transaction that confirms the place and writes the holder (or, when it is not this one's turn,
+    /// the confirmation alone).
     /// </summary>
     public async Task<LockGrant> AcquireAsync(EmulatorLock emulator, string operationId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(emulator);
         var now = _time.GetUtcNow();
-
-        // A merge keeps the arrival time the API wrote; a row written here (the API's join failed) counts from now.
-        var confirmation = new TableEntity(emulator.PartitionKey, WaiterPrefix + operationId) { [OperationProperty] = operationId, [ConfirmedProperty] = true };
-        try
-        {
-            await _table.UpdateEntityAsync(confirmation, ETag.All, TableUpdateMode.Merge, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
-        {
-            confirmation[SinceProperty] = now;
-            await _table.UpsertEntityAsync(confirmation, TableUpdateMode.Merge, cancellationToken);
-        }
-
         for (var attempt = 0; ; attempt++)
         {
-            var line = await ReadLineAsync(emulator, now, cancellationToken);
-            if (line.Holder is { } holder)
+            var line = await ReadLineAsync(emulator, now, operationId, cancellationToken);
+
+            // A place the API took keeps its arrival time; one taken here (the API's join failed) counts from now.
+            var confirmation = new TableEntity(emulator.PartitionKey, WaiterPrefix + operationId) { [OperationProperty] = operationId, [ConfirmedProperty] = true };
+            if (!line.SelfInLine)
             {
-                return holder == operationId ? LockGrant.Held : LockGrant.Queued(holder);
+                confirmation[SinceProperty] = now;
             }
 
-            if (line.First is { } first && first != operationId)
+            var ahead = line.Holder ?? (line.First is { } first && first != operationId ? first : null);
+            if (ahead is not null)
             {
-                // The emulator is free but an earlier arrival takes it (its own acquire is on its way).
-                return LockGrant.Queued(first, recheck: !line.FirstConfirmed);
+                if (ahead == operationId)
+                {
+                    return LockGrant.Held;
+                }
+
+                await _table.UpsertEntityAsync(confirmation, TableUpdateMode.Merge, cancellationToken);
+                if (!line.SelfInLine)
+                {
+                    // This place did not exist when the line was read, so whoever hands the emulator on may not have
+                    // seen it: read again now that it does (no wake-up may be lost).
+                    continue;
+                }
+
+                // The emulator is held, or free for an earlier arrival whose own acquire is on its way.
+                return line.Holder is not null ? LockGrant.Queued(ahead) : LockGrant.Queued(ahead, recheck: !line.FirstConfirmed);
             }
 
             try
             {
-                await _table.AddEntityAsync(new TableEntity(emulator.PartitionKey, HolderRowKey) { [OperationProperty] = operationId, [SinceProperty] = now }, cancellationToken);
+                await _table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpsertMerge, confirmation),
+                    new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(emulator.PartitionKey, HolderRowKey) { [OperationProperty] = operationId, [SinceProperty] = now }),
+                ], cancellationToken);
                 return LockGrant.Held;
             }
-            catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict && attempt < 3)
+            catch (TableTransactionFailedException) when (attempt < 3)
             {
-                // Someone took it between the read and the write: read again to learn who.
+                // Someone took it between the read and the write (a conflict on the holder row): read again to learn who.
             }
         }
     }
@@ -159,17 +169,45 @@ internal sealed class EmulatorLocks
     /// Leaves the emulator's line and gives the emulator up if this operation holds it. Returns the operation to wake:
     /// the earliest one in line when the emulator is free, else null.
     /// </summary>
-    public async Task<string?> ReleaseAsync(EmulatorLock emulator, string operationId, CancellationToken cancellationToken)
+    /// <param name="held">
+    /// True when the operation's acquire answered <see cref="LockGrant.Held"/>: the holder row is then this operation's
+    /// and goes in one transaction with its place in line (which a repeated release no longer finds, so the repeat
+    /// fails whole and cannot delete a later holder). False when that is unknown: the holder row is read and deleted
+    /// only if it names this operation.
+    /// </param>
+    public async Task<string?> ReleaseAsync(EmulatorLock emulator, string operationId, bool held, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(emulator);
-        var holder = await _table.GetEntityIfExistsAsync<TableEntity>(emulator.PartitionKey, HolderRowKey, cancellationToken: cancellationToken);
-        if (holder.HasValue && holder.Value!.GetString(OperationProperty) == operationId)
+        var released = false;
+        if (held)
         {
-            await DeleteAsync(emulator.PartitionKey, HolderRowKey, holder.Value.ETag, cancellationToken);
+            try
+            {
+                await _table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(emulator.PartitionKey, HolderRowKey), ETag.All),
+                    new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(emulator.PartitionKey, WaiterPrefix + operationId), ETag.All),
+                ], cancellationToken);
+                released = true;
+            }
+            catch (TableTransactionFailedException)
+            {
+                // Released already (a repeated activity; its place is gone): only this operation's leftovers, if any, may go.
+            }
         }
 
-        await DeleteAsync(emulator.PartitionKey, WaiterPrefix + operationId, ETag.All, cancellationToken);
-        var line = await ReadLineAsync(emulator, _time.GetUtcNow(), cancellationToken);
+        if (!released)
+        {
+            var holder = await _table.GetEntityIfExistsAsync<TableEntity>(emulator.PartitionKey, HolderRowKey, cancellationToken: cancellationToken);
+            if (holder.HasValue && holder.Value!.GetString(OperationProperty) == operationId)
+            {
+                await DeleteAsync(emulator.PartitionKey, HolderRowKey, holder.Value.ETag, cancellationToken);
+            }
+
+            await DeleteAsync(emulator.PartitionKey, WaiterPrefix + operationId, ETag.All, cancellationToken);
+        }
+
+        var line = await ReadLineAsync(emulator, _time.GetUtcNow(), operationId, cancellationToken);
         return line.Holder is null ? line.First : null;
     }
 
@@ -192,33 +230,38 @@ internal sealed class EmulatorLocks
     public Task<string?> EvictAsync(LockEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return ReleaseAsync(entry.Emulator, entry.OperationId, cancellationToken);
+        return ReleaseAsync(entry.Emulator, entry.OperationId, held: false, cancellationToken);
     }
 
     /// <summary>
     /// The emulator's holder and the earliest operation in line that still counts (rows come back in row-key order,
-    /// which is arrival order); places of starts that never happened are removed on the way.
+    /// which is arrival order), and whether <paramref name="self"/> has a place; places of starts that never happened
+    /// are removed on the way (never <paramref name="self"/>'s: it is the start happening).
     /// </summary>
-    private async Task<(string? Holder, string? First, bool FirstConfirmed)> ReadLineAsync(EmulatorLock emulator, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<Line> ReadLineAsync(EmulatorLock emulator, DateTimeOffset now, string self, CancellationToken cancellationToken)
     {
         string? holder = null;
         string? first = null;
-        var firstConfirmed = false;
+        bool firstConfirmed = false, selfInLine = false;
         var abandoned = new List<TableEntity>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {emulator.PartitionKey}");
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
+            var operationId = row.GetString(OperationProperty);
             if (row.RowKey == HolderRowKey)
             {
-                holder = row.GetString(OperationProperty);
+                holder = operationId;
+                continue;
             }
-            else if (row.GetBoolean(ConfirmedProperty) != true && now - SinceOf(row) > StartGrace)
+
+            selfInLine |= operationId == self;
+            if (operationId != self && row.GetBoolean(ConfirmedProperty) != true && now - SinceOf(row) > StartGrace)
             {
                 abandoned.Add(row);
             }
             else if (first is null)
             {
-                first = row.GetString(OperationProperty);
+                first = operationId;
                 firstConfirmed = row.GetBoolean(ConfirmedProperty) == true;
             }
         }
@@ -229,8 +272,10 @@ internal sealed class EmulatorLocks
             await DeleteAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken);
         }
 
-        return (holder, first, firstConfirmed);
+        return new Line(holder, first, firstConfirmed, selfInLine);
     }
+
+    private sealed record Line(string? Holder, string? First, bool FirstConfirmed, bool SelfInLine);
 
     private async Task DeleteAsync(string partitionKey, string rowKey, ETag ifMatch, CancellationToken cancellationToken)
     {

@@ -169,6 +169,6 @@ internal sealed record SendCommandResult(string? WaitingFor, bool Recheck = fals
 
 /// <summary>
 /// The end of an operation, for the read models (and its batch, if any), and the emulator it held or waited for, to
-/// hand on.
+/// hand on (<paramref name="Held"/>: its acquire answered that it holds it).
 /// </summary>
-internal sealed record OperationOutcome(OperationView View, int? BatchItem, EmulatorLock? Lock = null);
+internal sealed record OperationOutcome(OperationView View, int? BatchItem, EmulatorLock? Lock = null, bool Held = false);

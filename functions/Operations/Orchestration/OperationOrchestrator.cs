@@ -32,10 +32,11 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
         }
 
         var emulator = EmulatorLock.For(input.Workflow, input.SiteId, input.HostId, input.Index, input.Steps);
-        var view = await new OperationRun(context, input, emulator).RunAsync();
+        var run = new OperationRun(context, input, emulator);
+        var view = await run.RunAsync();
         try
         {
-            var next = await context.CallActivityAsync<string?>(TaskNames.RecordOperation, new OperationOutcome(view, input.BatchItem, emulator), ActivityRetry.ReadModel);
+            var next = await context.CallActivityAsync<string?>(TaskNames.RecordOperation, new OperationOutcome(view, input.BatchItem, emulator, run.HoldsEmulator), ActivityRetry.ReadModel);
             if (next is not null && next != context.InstanceId)
             {
                 // The emulator is free: wake the next in line (part of this episode's checkpoint, so never lost).
@@ -79,6 +80,9 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
         }
 
         private OperationsOptions Settings => _input.Settings;
+
+        /// <summary>True once an acquire answered that this operation holds its emulator.</summary>
+        public bool HoldsEmulator { get; private set; }
 
         private DateTimeOffset Now => new(DateTime.SpecifyKind(_context.CurrentUtcDateTime, DateTimeKind.Utc));
 
@@ -147,6 +151,11 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
                     step = step with { SendAt = Now, DeliverBy = Now + Settings.DeliveryTimeout, AnswerBy = AnswerBy(step.Action, step.Parameters, Now) };
                     Replace(step);
                     continue;
+                }
+
+                if (sent is null && _toAcquire is not null)
+                {
+                    HoldsEmulator = true;
                 }
 
                 _toAcquire = null;

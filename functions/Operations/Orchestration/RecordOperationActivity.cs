@@ -33,7 +33,7 @@ internal sealed partial class RecordOperationActivity(
         LogFinished(logger, view.Id, view.Workflow, view.Status, view.ErrorCode);
 
         // Last: the row must say the operation ended before the next one may touch the emulator.
-        return input.Lock is { } emulator ? await locks.ReleaseAsync(emulator, view.Id, CancellationToken.None) : null;
+        return input.Lock is { } emulator ? await locks.ReleaseAsync(emulator, view.Id, input.Held, CancellationToken.None) : null;
     }
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "{OperationId}: {Workflow} finished {Status} {ErrorCode}")]

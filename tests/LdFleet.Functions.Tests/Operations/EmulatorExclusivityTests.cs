@@ -139,9 +139,15 @@ public sealed class EmulatorExclusivityTests
 
         // Should it show up after all, it is behind: its place lapsed.
         Assert.Equal(LockGrant.Queued(later), await locks.AcquireAsync(emulator, neverStarted, CancellationToken.None));
-        Assert.Equal(neverStarted, await locks.ReleaseAsync(emulator, later, CancellationToken.None));
+        Assert.Equal(neverStarted, await locks.ReleaseAsync(emulator, later, held: true, CancellationToken.None));
         Assert.Equal(LockGrant.Held, await locks.AcquireAsync(emulator, neverStarted, CancellationToken.None));
-        Assert.Null(await locks.ReleaseAsync(emulator, neverStarted, CancellationToken.None));
+
+        // A release repeated by a retried activity finds its place gone and leaves the new holder alone.
+        Assert.Null(await locks.ReleaseAsync(emulator, later, held: true, CancellationToken.None));
+        var third = OperationIds.New(time.GetUtcNow());
+        Assert.Equal(LockGrant.Queued(neverStarted), await locks.AcquireAsync(emulator, third, CancellationToken.None));
+        Assert.Equal(third, await locks.ReleaseAsync(emulator, neverStarted, held: true, CancellationToken.None));
+        Assert.Null(await locks.ReleaseAsync(emulator, third, held: false, CancellationToken.None));
     }
 
     [Theory]
