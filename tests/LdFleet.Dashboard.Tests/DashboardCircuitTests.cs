@@ -13,6 +13,12 @@ public sealed class CircuitDashboardFleet : DashboardFleet
     {
         ["Relay__Hosts__1__LdConsolePath"] = DeadSwitch.Path,
         ["Relay__Circuit__FailureThreshold"] = "2",
+
+        // The circuit opens only when every call in the window failed (failure ratio 1): with the default one-minute
+        // window, the calls that reached host-2 before the test broke it keep it closed for up to a minute, as long as
+        // the test waits for "open". A 15 s window lets them age out in time, and holds three failed inventory rounds
+        // (every 5 s) even if the launches' failures fell apart.
+        ["Relay__Circuit__SamplingDuration"] = "00:00:15",
         ["Relay__Circuit__BreakDuration"] = "00:00:03",
         ["Relay__Circuit__ProbeInterval"] = "00:00:00.500",
     };

@@ -18,6 +18,10 @@ public sealed class CircuitFleet : FleetFixture
     {
         ["Relay__Hosts__1__LdConsolePath"] = DeadSwitch.Path,
         ["Relay__Circuit__FailureThreshold"] = "2",
+
+        // The circuit opens only when every call in the window failed (failure ratio 1): with the default one-minute
+        // window, calls that reached host-2 before the test broke it keep it closed for up to the minute the test waits.
+        ["Relay__Circuit__SamplingDuration"] = "00:00:15",
         ["Relay__Circuit__BreakDuration"] = "00:00:02",
         ["Relay__Circuit__ProbeInterval"] = "00:00:00.500",
     };
