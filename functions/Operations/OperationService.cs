@@ -69,7 +69,7 @@ internal sealed partial class OperationService
         var input = OperationInput.From(request, now, _options.CurrentValue, createdBy) with { TraceParent = traceParent, TraceState = traceState };
         var view = OperationViews.Pending(id, input);
         await _store.AddStartedAsync(view, cancellationToken);
-        if (EmulatorLock.For(input.Workflow, input.SiteId, input.HostId, input.Index, input.Steps) is { } emulator)
+        if (EmulatorLock.For(input) is { } emulator)
         {
             // Its place in the emulator's line is its arrival: an operation accepted later cannot overtake it.
             await _locks.JoinAsync(emulator, id, cancellationToken);

@@ -18,7 +18,7 @@ internal sealed record EmulatorLock(string SiteId, string HostId, int Index)
     /// </summary>
     public static EmulatorLock? For(string workflow, string siteId, string hostId, int? index, IEnumerable<SequenceStep>? script)
     {
-        if (index is not { } i || WorkflowCatalog.NeedsNoEmulator(workflow) || EmulatorActions.HostWide.Contains(workflow))
+        if (index is not { } i || WorkflowCatalog.NeedsNoEmulator(workflow))
         {
             return null;
         }
@@ -27,6 +27,13 @@ internal sealed record EmulatorLock(string SiteId, string HostId, int Index)
             ? script?.All(s => ReadOnlyActions.Contains(s.Action)) == true
             : ReadOnlyActions.Contains(workflow);
         return readOnly ? null : new EmulatorLock(siteId, hostId, i);
+    }
+
+    /// <summary>The lock the operation this input starts takes (the API joins its line, the orchestration holds it).</summary>
+    public static EmulatorLock? For(OperationInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return For(input.Workflow, input.SiteId, input.HostId, input.Index, input.Steps);
     }
 
     /// <summary>Actions that change nothing on the emulator: they never wait for, nor hold up, the emulator's queue.</summary>

@@ -163,8 +163,6 @@ internal sealed record SendCommandInput(EmulatorCommand Command, string? TracePa
 internal sealed record SendCommandResult(string? WaitingFor, bool Recheck = false)
 {
     public static SendCommandResult Sent { get; } = new((string?)null);
-
-    public bool IsSent => WaitingFor is null;
 }
 
 /// <summary>

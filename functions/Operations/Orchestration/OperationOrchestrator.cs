@@ -31,7 +31,7 @@ internal sealed class OperationOrchestrator : TaskOrchestrator<OperationInput, O
             throw new InvalidOperationException($"Operation {context.InstanceId} has no readable input (workflow '{input?.Workflow}').");
         }
 
-        var emulator = EmulatorLock.For(input.Workflow, input.SiteId, input.HostId, input.Index, input.Steps);
+        var emulator = EmulatorLock.For(input);
         var run = new OperationRun(context, input, emulator);
         var view = await run.RunAsync();
         try
