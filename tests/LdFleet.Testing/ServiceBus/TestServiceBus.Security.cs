@@ -58,6 +58,12 @@ public sealed partial class TestServiceBus
                 };
             }
         }
+
+        // Stopped after the connection came in but before it was tracked: StopAsync's sweep missed it.
+        if (!_listening)
+        {
+            DropSocket(connection, new IOException("The test broker stopped."));
+        }
     }
 
     /// <summary>"" covers everything; "q" covers "q" and "q/$deadletterqueue".</summary>

@@ -57,6 +57,7 @@ public sealed partial class TestServiceBus : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Scope, string Name), SasRule> _rules = new();
     private readonly Timer _clock;
     private readonly Lock _hostGate = new();
+    private volatile bool _listening;
     private ContainerHost? _host;
     private long _sequence;
 
@@ -154,6 +155,7 @@ public sealed partial class TestServiceBus : IAsyncDisposable
     {
         lock (_hostGate)
         {
+            _listening = false;
             _host?.Close();
             _host = null;
         }
@@ -183,7 +185,7 @@ public sealed partial class TestServiceBus : IAsyncDisposable
             listener.SASL.EnableAnonymousMechanism = true;
             listener.SASL.EnableMechanism(new Symbol(CbsSaslMechanism), SaslProfile.Anonymous);
             listener.AMQP.MaxFrameSize = 262_144;
-            listener.HandlerFactory = _ => new LockTokenTagger();
+            listener.HandlerFactory = _ => new BrokerHandler(this);
             host.AddressResolver = (_, attach) => Resolve(attach);
             host.RegisterRequestProcessor("$cbs", new CbsProcessor(this));
             foreach (var entity in _entities.Values)
@@ -193,6 +195,7 @@ public sealed partial class TestServiceBus : IAsyncDisposable
             }
 
             host.RegisterLinkProcessor(new EntityLinkProcessor(this));
+            _listening = true;
             host.Open();
             _host = host;
         }
@@ -260,13 +263,22 @@ public sealed partial class TestServiceBus : IAsyncDisposable
     }
 
     /// <summary>Makes the lock token the 16-byte delivery tag, as Service Bus does (reference A.4, "Lock tokens").</summary>
-    private sealed class LockTokenTagger : IHandler
+    /// <summary>
+    /// Tags each delivery with its lock token, and tracks every connection from the moment it is accepted: one accepted
+    /// while the broker stops must be dropped with the rest, or a client keeps a connection it never sees closed and
+    /// waits on it forever (a restart case once stalled for minutes with no receiver and no error).
+    /// </summary>
+    private sealed class BrokerHandler(TestServiceBus bus) : IHandler
     {
-        public bool CanHandle(EventId id) => id == EventId.SendDelivery;
+        public bool CanHandle(EventId id) => id is EventId.SendDelivery or EventId.ConnectionAccept;
 
         public void Handle(Event protocolEvent)
         {
-            if (protocolEvent.Context is IDelivery delivery && delivery.Message?.DeliveryAnnotations?[LockTokenAnnotation] is Guid token)
+            if (protocolEvent.Id == EventId.ConnectionAccept && protocolEvent.Context is ListenerConnection connection)
+            {
+                bus.Track(connection);
+            }
+            else if (protocolEvent.Context is IDelivery delivery && delivery.Message?.DeliveryAnnotations?[LockTokenAnnotation] is Guid token)
             {
                 delivery.Tag = token.ToByteArray();
             }
